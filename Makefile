@@ -1,0 +1,24 @@
+# The README's commands. Each installs the system packages it needs first.
+.PHONY: run test build release migrate clean
+
+# Run the server on its embedded default PostgreSQL (under .data/).
+run: release
+	.build/release/connector-receiver serve $(ARGS)
+
+# Build, start a throwaway PostgreSQL, run every test, stop it.
+test:
+	scripts/test.sh
+
+build:
+	scripts/bootstrap.sh run
+	swift build
+
+release:
+	scripts/bootstrap.sh run
+	swift build -c release
+
+migrate: release
+	.build/release/connector-receiver migrate $(ARGS)
+
+clean:
+	rm -rf .build

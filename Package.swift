@@ -1,0 +1,118 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// Every target compiles in Swift 6 language mode with `ExistentialAny` on, so
+// existential types are always spelled `any P`.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "connector-receiver",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "connector-receiver", targets: ["connector-receiver"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+    ],
+    targets: [
+        // C libraries, found through pkg-config; `make` installs their -dev packages.
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .target(
+            name: "CCurl",
+            linkerSettings: [.linkedLibrary("curl")]
+        ),
+
+        // The libpq wrapper: connections, bound queries, row decoding, pool, migrator.
+        .target(
+            name: "Postgres",
+            dependencies: [
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // A private PostgreSQL cluster run by the program itself (the embedded default).
+        .target(
+            name: "EmbeddedPostgres",
+            dependencies: [
+                "Postgres",
+                "CLibPQ",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The NIO-free HTTP/1.1 server: sockets, parser, router. Knows nothing of the domain.
+        .target(
+            name: "HTTPServer",
+            dependencies: [
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Outbound HTTP over libcurl (client verification, later event delivery).
+        .target(
+            name: "OutboundHTTP",
+            dependencies: ["CCurl"],
+            swiftSettings: strictSettings
+        ),
+        // The receiver domain: schema-backed stores, validation, /v1, /admin/v1 and ops routes.
+        .target(
+            name: "Receiver",
+            dependencies: [
+                "HTTPServer",
+                "Postgres",
+                "OutboundHTTP",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "connector-receiver",
+            dependencies: [
+                "Receiver",
+                "Postgres",
+                "EmbeddedPostgres",
+                "HTTPServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: strictSettings
+        ),
+
+        .testTarget(
+            name: "PostgresTests",
+            dependencies: ["Postgres"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "EmbeddedPostgresTests",
+            dependencies: ["EmbeddedPostgres", "Postgres"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HTTPServerTests",
+            dependencies: ["HTTPServer"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "ReceiverTests",
+            dependencies: ["Receiver", "HTTPServer", "Postgres"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

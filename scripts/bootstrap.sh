@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Installs the system packages connector-receiver needs to build, run and test,
+# but only those that are missing. Usage: scripts/bootstrap.sh [run|test]
+#   run  (default)  libpq, libcurl, PostgreSQL server, pkg-config
+#   test            the above plus the tools the test suite drives
+set -euo pipefail
+
+profile=${1:-run}
+packages=(pkg-config libpq-dev libcurl4-openssl-dev postgresql)
+if [ "$profile" = test ]; then
+    packages+=(curl)
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+    status=$(dpkg-query -W -f='${Status}' "$package" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$package")
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+    echo "bootstrap: system packages present (${packages[*]})"
+    exit 0
+fi
+
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then
+        sudo=(sudo)
+    else
+        echo "bootstrap: missing packages: ${missing[*]}" >&2
+        echo "bootstrap: install them as root: apt-get update && apt-get install -y ${missing[*]}" >&2
+        exit 1
+    fi
+fi
+
+echo "bootstrap: installing ${missing[*]} (apt-get)"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "bootstrap: installed ${missing[*]}"
