@@ -110,6 +110,11 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "OutboundHTTPTests",
+            dependencies: ["OutboundHTTP"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "ReceiverTests",
             dependencies: ["Receiver", "HTTPServer", "Postgres"],
             swiftSettings: strictSettings

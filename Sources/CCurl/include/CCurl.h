@@ -44,4 +44,27 @@ static inline CURLcode ccurl_easy_getinfo_offset(CURL *handle, CURLINFO info, cu
     return curl_easy_getinfo(handle, info, value);
 }
 
+static inline CURLcode ccurl_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
+// CURLINFO_EFFECTIVE_URL, CURLINFO_PRIMARY_IP and friends hand back a pointer into the handle's own
+// storage: valid until the next transfer or curl_easy_cleanup, so copy it out straight away.
+static inline CURLcode ccurl_easy_getinfo_string(CURL *handle, CURLINFO info, const char **value) {
+    return curl_easy_getinfo(handle, info, (char **)value);
+}
+
+// Function-like macros with casts (CURLAUTH_BASIC, CURL_GLOBAL_DEFAULT) do not import into Swift.
+static inline CURLcode ccurl_easy_setopt_httpauth_basic(CURL *handle) {
+    return curl_easy_setopt(handle, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+}
+
+static inline CURLcode ccurl_global_init_default(void) {
+    return curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static inline unsigned int ccurl_url_flag_default_port(void) {
+    return CURLU_DEFAULT_PORT;
+}
+
 #endif
