@@ -37,6 +37,10 @@ struct ConnectionState: ~Copyable {
         self.handle = handle
         self.logger = logger
         self.notices = NoticeReceiver(logger: logger)
+        // Verbose error text puts the SQLSTATE into PQerrorMessage ("FATAL:  57P01: …"),
+        // the only place it survives when the server ends the session (see `failure`).
+        // Results of ordinary errors are unaffected: their fields are read directly.
+        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
         PQsetNoticeReceiver(handle, { argument, result in
             guard let argument, let result else { return }
             Unmanaged<NoticeReceiver>.fromOpaque(argument).takeUnretainedValue().receive(result)
@@ -168,20 +172,29 @@ struct ConnectionState: ~Copyable {
 
     /// Sends `statement` and returns its complete result.
     ///
-    /// The reconnect rule, for connections lent by the pool after sitting idle: when
-    /// the first statement of the loan fails because the server had terminated the
-    /// session (SQLSTATE 57P01 admin_shutdown, 57P02 crash_shutdown, 57P03
-    /// cannot_connect_now or 57P05 idle_session_timeout, with the connection then
-    /// closed), the statement is sent once more on a new session. That is safe because
-    /// a terminated session aborts whatever it was running, and being the first
-    /// statement of the loan, no earlier work of the caller is lost. Any other
-    /// connection loss (a network failure, a crash without goodbye) is not retried:
-    /// the statement may have committed before the connection broke.
+    /// The reconnect rule, only for the first statement of a pool loan of a connection
+    /// that sat idle (so no earlier work of the caller can be lost or repeated):
+    ///
+    /// 1. Before sending, the socket is checked (`checkAliveAfterIdle`). If the server
+    ///    has already closed the session, the connection is reopened and the statement
+    ///    sent on the new session. Safe: nothing was sent.
+    /// 2. If the statement fails because the server ended the session (SQLSTATE 57P01
+    ///    admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now or 57P05
+    ///    idle_session_timeout, and the connection then closed), it is sent once more
+    ///    on a new session. Safe: a terminated session aborts what it was running.
+    ///
+    /// Any other connection loss (a network failure, a crash without goodbye) is not
+    /// retried: the statement may have committed before the connection broke. Nor is
+    /// a loss on any later statement of the loan.
     mutating func execute(_ statement: Statement) throws(PostgresError) -> PostgresRows {
         guard handle != nil else { throw Self.closedError }
         try Self.validate(statement)
         let mayReconnect = reconnectIfTerminatedBeforeFirstStatement
         reconnectIfTerminatedBeforeFirstStatement = false
+        if mayReconnect, !checkAliveAfterIdle() {
+            logger.notice("the server had closed this pooled connection while it was idle; reconnecting before sending the statement")
+            try reconnect()
+        }
         statementsSent += 1
         do throws(PostgresError) {
             return try executeOnce(statement)
@@ -295,6 +308,16 @@ struct ConnectionState: ~Copyable {
             error = PostgresError(kind: .client, message: text.isEmpty ? "libpq returned no result" : text)
         }
         let connectionBad = handle.map { PQstatus($0) != CONNECTION_OK } ?? true
+        if connectionBad, error.code == nil, let handle,
+           let (code, message) = Self.serverError(inConnectionMessage: String(cString: PQerrorMessage(handle))) {
+            // The server said why it ended the session (e.g. 57P01 after
+            // pg_terminate_backend), but libpq (14+) replaces that result with its own
+            // "server closed the connection" once it sees the socket close, keeping the
+            // server's words only in the connection's error text. Take them from there.
+            error.code = code
+            error.message = "\(message) (the server closed the connection)"
+            error.severity = "FATAL"
+        }
         if connectionBad || error.severity == "FATAL" || error.severity == "PANIC" {
             error.kind = .connectionLost
             isBroken = true
@@ -337,6 +360,24 @@ struct ConnectionState: ~Copyable {
             commandTag: String(cString: PQcmdStatus(result)),
             affectedRowCount: affected
         )
+    }
+
+    /// Finds a server error in libpq's connection error text, which in verbose mode has
+    /// the form `SEVERITY:  SQLSTATE: message` (the severity word may be translated; the
+    /// SQLSTATE never is). Returns the code and message of the first such line.
+    static func serverError(inConnectionMessage text: String) -> (SQLState, String)? {
+        for line in text.split(whereSeparator: \.isNewline) {
+            guard let separator = line.firstRange(of: ":  ") else { continue }
+            let rest = line[separator.upperBound...]
+            let code = rest.prefix(5)
+            guard code.count == 5,
+                  code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
+                  rest.dropFirst(5).hasPrefix(": ")
+            else { continue }
+            let message = rest.dropFirst(7).trimmingBlanks()
+            return (SQLState(rawValue: String(code)), String(message))
+        }
+        return nil
     }
 
     /// A diagnostic field of an error result (`PG_DIAG_*`, which are single letters).

@@ -59,6 +59,14 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
             sql.append("$\(bindings.count)")
         }
 
+        /// Appends `$n` and binds `value` to it; nil binds SQL NULL. (A separate overload
+        /// so that interpolating an optional does not trigger the compiler's
+        /// "debug description for an optional value" warning meant for plain strings.)
+        public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
+            bindings.append(PostgresBinding(value))
+            sql.append("$\(bindings.count)")
+        }
+
         /// Appends `name` as a double-quoted SQL identifier (`"my ""odd"" table"`),
         /// safe for any text. Quoting makes the name case-sensitive, as in SQL.
         public mutating func appendInterpolation(identifier name: String) {
