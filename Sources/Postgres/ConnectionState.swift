@@ -90,6 +90,7 @@ struct ConnectionState: ~Copyable {
     private mutating func reconnect() throws(PostgresError) {
         guard let handle else { throw Self.closedError }
         PQreset(handle)
+        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
         guard PQstatus(handle) == CONNECTION_OK else {
             isBroken = true
             let reason = Self.normalizedMessage(String(cString: PQerrorMessage(handle)))

@@ -38,6 +38,11 @@ public struct Migrator: Sendable {
         self.logger = logger
     }
 
+    /// A migrator for the directory at `path` (e.g. `migrations` at the repository root).
+    public init(directoryPath path: String, logger: Logger = Logger(label: "postgres.migrator")) {
+        self.init(directory: URL(fileURLWithPath: path, isDirectory: true), logger: logger)
+    }
+
     /// Reads and checks the migration files, sorted by version. Does not touch the database.
     ///
     /// Hidden files (starting with `.`) and subdirectories are ignored; every other
@@ -196,15 +201,24 @@ public struct Migrator: Sendable {
         let started = ContinuousClock.now
         do {
             let checksum = try connection.transaction { connection in
-                try connection.simpleExecute(migration.sql)
-                return try connection.query("""
+                // The record goes in first: should the file commit on its own (which it
+                // must not), whatever it committed is at least recorded with it, instead
+                // of being applied again by the next run.
+                let checksum = try connection.query("""
                     INSERT INTO schema_migrations (version, name, checksum, applied_at)
                     VALUES (\(migration.version), \(migration.fileName), encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'), now())
                     RETURNING checksum
                     """).first!.decode(0, as: String.self)
+                try connection.simpleExecute(migration.sql)
+                return checksum
             }
             logger.info("applied migration \(migration.fileName)", metadata: ["duration": "\(ContinuousClock.now - started)"])
             return AppliedMigration(version: migration.version, fileName: migration.fileName, checksum: checksum)
+        } catch let error as PostgresError where error.kind == .invalidUsage {
+            throw PostgresError(
+                kind: .migration,
+                message: "migration \(migration.fileName) ended its transaction itself (COMMIT or ROLLBACK in the file), so it may be only partly applied; check the database by hand, and remove transaction control from migration files (each one already runs in a transaction)"
+            )
         } catch let error as PostgresError {
             // Keep the kind of a lost connection (callers may act on isConnectionLost);
             // everything else is this migration's failure. The SQLSTATE and diagnostics stay.

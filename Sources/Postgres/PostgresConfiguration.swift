@@ -8,8 +8,8 @@ import CLibPQ
 /// `expand_dbname=1`; the other settings travel as separate keywords, never by
 /// assembling a connection string.
 ///
-/// Every session gets `TimeZone=UTC`, `DateStyle=ISO, YMD` and `client_encoding=UTF8`,
-/// which the decoders rely on, plus `statement_timeout` as configured. These are
+/// Every session gets `TimeZone=UTC`, `DateStyle=ISO, YMD`, `extra_float_digits=1` and
+/// `client_encoding=UTF8`, which the decoders rely on, plus `statement_timeout` as configured. These are
 /// startup options (the `options` keyword), so they are in force before the first
 /// statement without an extra round trip; `options` in the URL are kept and ours are
 /// appended after them (so ours win).
@@ -121,6 +121,9 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
             ("TimeZone", "UTC"),
             ("DateStyle", "ISO, YMD"),
             ("statement_timeout", statementTimeout.map { String(Self.milliseconds($0)) } ?? "0"),
+            // Shortest exact float output (the default since PostgreSQL 12, pinned here
+            // against a server configured otherwise): Double round-trips bit for bit.
+            ("extra_float_digits", "1"),
         ]
         settings.sort { $0.0 < $1.0 }
         let ours = settings.map { "-c \(Self.escapeOption($0.0))=\(Self.escapeOption($0.1))" }.joined(separator: " ")

@@ -39,7 +39,7 @@ struct ConfigurationTests {
         #expect(parameters["keepalives_interval"] == "10")
         #expect(parameters["keepalives_count"] == "3")
         #expect(parameters["client_encoding"] == "UTF8")
-        #expect(parameters["options"] == #"-c DateStyle=ISO,\ YMD -c TimeZone=UTC -c statement_timeout=30000"#)
+        #expect(parameters["options"] == #"-c DateStyle=ISO,\ YMD -c TimeZone=UTC -c extra_float_digits=1 -c statement_timeout=30000"#)
         // The URL goes to libpq untouched, as the expanded dbname.
         #expect(parameters["dbname"] == "postgresql://localhost/app")
     }
@@ -76,6 +76,7 @@ struct ConfigurationTests {
             #expect(try show("statement_timeout") == "30s")
             #expect(try show("client_encoding") == "UTF8")
             #expect(try show("application_name") == "connector-receiver")
+            #expect(try show("extra_float_digits") == "1")
         }
     }
 
