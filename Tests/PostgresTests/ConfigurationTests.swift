@@ -66,6 +66,14 @@ struct ConfigurationTests {
         #expect(error?.kind == .invalidConfiguration)
     }
 
+    @Test func nulByteInOtherSettingsIsRefusedAtConnect() throws {
+        var config = try PostgresConfiguration(url: TestDatabase.url())
+        config.applicationName = "bad\0name"
+        let error = expectPostgresError { _ = try PostgresConnection.connect(config) }
+        #expect(error?.kind == .invalidConfiguration)
+        #expect(error?.message.contains("application_name") == true)
+    }
+
     @Test func sessionSettingsAreInForceOnEveryConnection() throws {
         try TestDatabase.withConnection { conn throws in
             func show(_ setting: String) throws -> String {

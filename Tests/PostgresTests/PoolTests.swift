@@ -134,6 +134,26 @@ struct PoolTests {
         }
     }
 
+    @Test func failedReconnectIsAConnectionFailureAndTheConnectionIsDiscarded() throws {
+        try TestDatabase.withDatabase { config in
+            let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1, logger: TestDatabase.logger)
+            defer { pool.close() }
+            _ = try pool.withConnection { try pid($0) }
+            let error = expectPostgresError {
+                try pool.withConnection { conn in
+                    let admin = try TestDatabase.adminConnection()
+                    defer { admin.close() }
+                    try admin.execute("ALTER DATABASE \(identifier: config.database!) ALLOW_CONNECTIONS false")
+                    try TestDatabase.terminate(conn.backendPID)
+                    _ = try conn.query("SELECT 1")
+                }
+            }
+            #expect(error?.kind == .connectionFailed)
+            #expect(error?.message.contains("reconnect") == true)
+            #expect(pool.statistics.openConnections == 0)
+        }
+    }
+
     @Test func connectionKilledAfterWorkInTheLoanIsNotRetriedAndIsDiscarded() throws {
         try TestDatabase.withDatabase { config throws in
             let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1, logger: TestDatabase.logger)

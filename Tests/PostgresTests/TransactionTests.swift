@@ -225,4 +225,18 @@ struct TransactionTests {
             #expect(error?.code == .adminShutdown)
         }
     }
+
+    @Test func connectionKnownLostBeforeCommitDidNotCommit() throws {
+        try TestDatabase.withConnection { conn throws in
+            let error = expectPostgresError {
+                try conn.transaction(retries: 2) { conn in
+                    try TestDatabase.terminate(conn.backendPID)
+                    _ = try? conn.query("SELECT 1")  // fails; the body swallows the error
+                }
+            }
+            #expect(error?.kind == .connectionLost)
+            #expect(error?.isCommitOutcomeUnknown == false)
+            #expect(error?.message.contains("did not commit") == true)
+        }
+    }
 }
