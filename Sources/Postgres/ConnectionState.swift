@@ -23,8 +23,6 @@ struct ConnectionState: ~Copyable {
     /// Referenced by the `PGconn` (as the notice receiver's argument), so it must live
     /// at least as long as the handle, which it does: `deinit` finishes the handle first.
     private let notices: NoticeReceiver
-    /// Statements sent since the connection opened.
-    private(set) var statementsSent = 0
     /// Set when an operation found the connection broken; the pool then discards it.
     private(set) var isBroken = false
     /// Set by the pool while lending a connection that sat idle: if the *first*
@@ -157,16 +155,29 @@ struct ConnectionState: ~Copyable {
 
     // MARK: Executing
 
-    /// A statement to send: with bind parameters (`PQexecParams`, one statement) or
-    /// as a simple query (`PQexec`, several statements, no parameters).
+    /// A statement to send.
     enum Statement {
+        /// One statement with bind parameters (`PQexecParams`).
         case parameterized(PostgresQuery)
+        /// Caller-supplied SQL text, possibly several statements (`PQexec`).
         case simple(String)
+        /// One fixed command of this module (`BEGIN …`, `COMMIT`, `ROLLBACK`), via `PQexec`.
+        case command(String)
 
         var sql: String {
             switch self {
             case .parameterized(let query): query.sql
-            case .simple(let sql): sql
+            case .simple(let sql), .command(let sql): sql
+            }
+        }
+
+        /// Whether a statement cut short by the server terminating the session may be
+        /// sent again: a single statement is aborted whole, but caller-supplied text may
+        /// hold its own COMMIT, after which the part before it stays committed.
+        var isAbortedWholeByTermination: Bool {
+            switch self {
+            case .parameterized, .command: true
+            case .simple: false
             }
         }
     }
@@ -179,7 +190,8 @@ struct ConnectionState: ~Copyable {
     /// 1. Before sending, the socket is checked (`checkAliveAfterIdle`). If the server
     ///    has already closed the session, the connection is reopened and the statement
     ///    sent on the new session. Safe: nothing was sent.
-    /// 2. If the statement fails because the server ended the session (SQLSTATE 57P01
+    /// 2. If a single statement (not `simpleExecute` text, which may hold its own
+    ///    COMMIT) fails because the server ended the session (SQLSTATE 57P01
     ///    admin_shutdown, 57P02 crash_shutdown, 57P03 cannot_connect_now or 57P05
     ///    idle_session_timeout, and the connection then closed), it is sent once more
     ///    on a new session. Safe: a terminated session aborts what it was running.
@@ -196,10 +208,9 @@ struct ConnectionState: ~Copyable {
             logger.notice("the server had closed this pooled connection while it was idle; reconnecting before sending the statement")
             try reconnect()
         }
-        statementsSent += 1
         do throws(PostgresError) {
             return try executeOnce(statement)
-        } catch let error where mayReconnect && error.isSessionTerminatedByServer {
+        } catch let error where mayReconnect && error.isSessionTerminatedByServer && statement.isAbortedWholeByTermination {
             logger.notice(
                 "the server had ended this pooled connection's session while it was idle; reconnecting and sending the statement again",
                 metadata: ["sqlstate": "\(error.code?.rawValue ?? "")"]
@@ -232,7 +243,7 @@ struct ConnectionState: ~Copyable {
         guard let handle else { throw Self.closedError }
         let result: OpaquePointer?
         switch statement {
-        case .simple(let sql):
+        case .simple(let sql), .command(let sql):
             // The String-to-pointer conversion lives for the duration of the call.
             result = PQexec(handle, sql)
         case .parameterized(let query):

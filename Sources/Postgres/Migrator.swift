@@ -109,16 +109,16 @@ public struct Migrator: Sendable {
     public func migrate(on connection: PostgresConnection) throws(PostgresError) -> [AppliedMigration] {
         let migrations = try loadMigrations()
 
-        try connection.simpleExecute("SET statement_timeout = 0")
+        try connection.command("SET statement_timeout = 0")
         defer {
-            if connection.isHealthy { try? connection.simpleExecute("RESET statement_timeout") }
+            if connection.isHealthy { _ = try? connection.command("RESET statement_timeout") }
         }
         try lock(connection)
         defer {
             if connection.isHealthy { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
         }
 
-        try connection.simpleExecute("""
+        try connection.command("""
             CREATE TABLE IF NOT EXISTS schema_migrations (
                 version integer PRIMARY KEY,
                 name text NOT NULL,

@@ -48,7 +48,7 @@ extension PostgresConnection {
             case .idle, .unknown:
                 break  // .unknown: BEGIN reports the broken connection
             }
-            try simpleExecute("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+            try command("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
 
             let value: Result
             do {
@@ -99,7 +99,7 @@ extension PostgresConnection {
             throw PostgresError(kind: .connectionLost, message: "the connection was lost before COMMIT; the transaction did not commit")
         }
         do throws(PostgresError) {
-            let result = try runSimple("COMMIT")
+            let result = try command("COMMIT")
             if result.commandTag == "ROLLBACK" {
                 throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
             }
@@ -118,7 +118,7 @@ extension PostgresConnection {
         switch transactionStatus {
         case .inTransaction, .inFailedTransaction:
             do {
-                try simpleExecute("ROLLBACK")
+                try command("ROLLBACK")
             } catch {
                 logger.warning("ROLLBACK failed: \(error)")
             }

@@ -66,13 +66,17 @@ public final class PostgresConnection: Sendable {
     /// fixed commands. Outside a transaction block, the statements run as one implicit
     /// transaction. Never pass text that contains outside input.
     public func simpleExecute(_ sql: String) throws(PostgresError) {
-        _ = try runSimple(sql)
+        _ = try state.withLock { (state: inout sending ConnectionState) throws(PostgresError) -> PostgresRows in
+            try state.execute(.simple(sql))
+        }
     }
 
-    /// Like `simpleExecute`, returning the last statement's result.
-    func runSimple(_ sql: String) throws(PostgresError) -> PostgresRows {
+    /// Runs one fixed command of this module (`BEGIN …`, `COMMIT`, `SET …`): a single
+    /// statement, so the reconnect rule may resend it.
+    @discardableResult
+    func command(_ sql: String) throws(PostgresError) -> PostgresRows {
         try state.withLock { (state: inout sending ConnectionState) throws(PostgresError) -> PostgresRows in
-            try state.execute(.simple(sql))
+            try state.execute(.command(sql))
         }
     }
 
@@ -100,11 +104,6 @@ public final class PostgresConnection: Sendable {
     }
 
     // MARK: For the pool
-
-    /// Statements sent since the connection opened.
-    var statementsSent: Int {
-        state.withLock { $0.statementsSent }
-    }
 
     /// See ``ConnectionState/checkAliveAfterIdle()``.
     func checkAliveAfterIdle() -> Bool {

@@ -208,7 +208,7 @@ public final class PostgresConnectionPool: Sendable {
         case .inTransaction, .inFailedTransaction:
             logger.warning("a database connection came back to the pool inside a transaction; rolling it back")
             do {
-                try connection.simpleExecute("ROLLBACK")
+                try connection.command("ROLLBACK")
             } catch {
                 discard(connection)
                 return

@@ -134,6 +134,49 @@ struct PoolTests {
         }
     }
 
+    @Test func firstStatementTerminatedWhileRunningIsSentAgain() throws {
+        try TestDatabase.withDatabase { config in
+            let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1, logger: TestDatabase.logger)
+            defer { pool.close() }
+            _ = try pool.withConnection { try pid($0) }
+            let (before, after) = try pool.withConnection { conn in
+                let before = conn.backendPID
+                // The kill lands while the statement runs, after the pre-send check.
+                let killer = TestThread {
+                    usleep(300_000)
+                    try TestDatabase.terminate(before)
+                }
+                let after = try conn.query("SELECT pg_backend_pid() FROM pg_sleep(1)").first!.decode(0, as: Int32.self)
+                try killer.join()
+                return (before, after)
+            }
+            #expect(after != before)
+        }
+    }
+
+    @Test func simpleExecuteTextTerminatedWhileRunningIsNotSentAgain() throws {
+        try TestDatabase.withDatabase { config in
+            let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1, logger: TestDatabase.logger)
+            defer { pool.close() }
+            _ = try pool.withConnection { try pid($0) }
+            let error = expectPostgresError {
+                try pool.withConnection { conn in
+                    let pid = conn.backendPID
+                    let killer = TestThread {
+                        usleep(300_000)
+                        try TestDatabase.terminate(pid)
+                    }
+                    defer { _ = try? killer.join() }
+                    // Text like this may commit part of itself; it must not run twice.
+                    try conn.simpleExecute("CREATE TABLE t (x int); COMMIT; SELECT pg_sleep(1)")
+                }
+            }
+            #expect(error?.kind == .connectionLost)
+            #expect(error?.code == .adminShutdown)
+            #expect(error?.message.contains("terminating connection") == true)
+        }
+    }
+
     @Test func failedReconnectIsAConnectionFailureAndTheConnectionIsDiscarded() throws {
         try TestDatabase.withDatabase { config in
             let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1, logger: TestDatabase.logger)
