@@ -407,53 +407,9 @@ struct ConnectionState: ~Copyable {
     }
 }
 
-/// Where a connection's transaction stands (`PQtransactionStatus`).
-public enum PostgresTransactionStatus: Sendable, Hashable {
-    /// No transaction open.
-    case idle
-    /// A statement is running (never seen by callers of this synchronous API).
-    case active
-    /// Inside a transaction block.
-    case inTransaction
-    /// Inside a transaction block in which a statement failed; only ROLLBACK works.
-    case inFailedTransaction
-    /// The connection is bad or closed.
-    case unknown
-}
-
-/// Receives the server's NOTICE and WARNING messages, which libpq would otherwise
-/// print to stderr, and logs them. It also remembers a FATAL message received while
-/// idle: that is the server explaining why it is about to close the session.
-final class NoticeReceiver {
-    let logger: Logger
-    var receivedFatal = false
-
-    init(logger: Logger) {
-        self.logger = logger
-    }
-
-    func receive(_ result: OpaquePointer) {
-        let severity = ConnectionState.field(result, "V") ?? "NOTICE"
-        let message = ConnectionState.field(result, "M")
-            ?? ConnectionState.normalizedMessage(String(cString: PQresultErrorMessage(result)))
-        let metadata: Logger.Metadata = [
-            "severity": "\(severity)",
-            "sqlstate": "\(ConnectionState.field(result, "C") ?? "")",
-        ]
-        switch severity {
-        case "FATAL", "PANIC":
-            receivedFatal = true
-            logger.warning("PostgreSQL: \(message)", metadata: metadata)
-        case "WARNING":
-            logger.warning("PostgreSQL: \(message)", metadata: metadata)
-        default:
-            logger.debug("PostgreSQL: \(message)", metadata: metadata)
-        }
-    }
-}
-
 extension Substring {
-    fileprivate func trimmingBlanks() -> Substring {
+    /// Without leading and trailing spaces and tabs.
+    func trimmingBlanks() -> Substring {
         var text = self
         while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
         while let last = text.last, last == " " || last == "\t" { text.removeLast() }

@@ -21,12 +21,15 @@ import Synchronization
 ///   transaction is rolled back first. Session settings changed with `SET` stay with
 ///   the connection: use `SET LOCAL` inside transactions instead.
 /// - An idle connection the server has closed in the meantime (`pg_terminate_backend`,
-///   restart, `idle_session_timeout`) is detected when it is lent: if the socket
-///   already shows the server's goodbye it is replaced before use; if the server ends
-///   the session during the first statement of the loan, the connection reconnects
-///   and sends that statement again (safe, because a terminated session runs nothing
-///   to completion; see ``PostgresConnection``'s reconnect rule). Other failures are
-///   reported, not retried.
+///   restart, `idle_session_timeout`) is replaced transparently. When it is lent, and
+///   again before the first statement of the loan, the socket is checked: if it shows
+///   the server's goodbye, the connection reconnects before sending anything. If the
+///   server ends the session *while* that first statement runs, a single statement
+///   (`query`, `execute`, a transaction's `BEGIN`) is sent again on a new session: a
+///   terminated session aborts what it ran, and no earlier work of the loan can be
+///   lost. Nothing else is retried: not later statements (work of the loan would be
+///   lost), not `simpleExecute` text (it may commit part of itself), not a connection
+///   lost without the server's goodbye (the statement may have committed).
 ///
 /// Waiting uses a counting `DispatchSemaphore` (one permit per possible connection)
 /// and the bookkeeping a `Mutex`, so the pool is `Sendable` without unchecked code.
