@@ -7,6 +7,7 @@ public struct Migration: Sendable, Hashable {
     /// The file's contents (valid UTF-8).
     public let sql: String
 
+    /// A migration from its parts (``Migrator/loadMigrations()`` builds them from files).
     public init(version: Int, fileName: String, sql: String) {
         self.version = version
         self.fileName = fileName
@@ -36,12 +37,14 @@ public struct Migration: Sendable, Hashable {
 
 /// A migration as recorded in `schema_migrations`.
 public struct AppliedMigration: Sendable, Hashable {
+    /// The migration's number (`schema_migrations.version`).
     public let version: Int
     /// The file name it was applied from.
     public let fileName: String
     /// SHA-256 of the file's bytes, lowercase hex.
     public let checksum: String
 
+    /// A record from its parts.
     public init(version: Int, fileName: String, checksum: String) {
         self.version = version
         self.fileName = fileName

@@ -31,8 +31,10 @@ public struct Migrator: Sendable {
 
     /// The directory of migration files.
     public let directory: URL
+    /// Where progress is logged (each applied file at `info`).
     public let logger: Logger
 
+    /// A migrator for the migration files in `directory`.
     public init(directory: URL, logger: Logger = Logger(label: "postgres.migrator")) {
         self.directory = directory
         self.logger = logger

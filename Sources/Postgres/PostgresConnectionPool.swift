@@ -46,9 +46,13 @@ public final class PostgresConnectionPool: Sendable {
         public let maximumConnections: Int
     }
 
+    /// The configuration every connection is opened with.
     public let configuration: PostgresConfiguration
+    /// The most connections open at once.
     public let maximumConnections: Int
+    /// How long a thread waits for a free connection before `.poolTimeout`.
     public let acquireTimeout: Duration
+    /// Where connection churn (opened, discarded, reconnected) is logged.
     public let logger: Logger
 
     /// One permit per connection that may be lent. Taking a permit entitles a thread to

@@ -23,6 +23,7 @@ public struct PostgresDataType: RawRepresentable, Hashable, Sendable, CustomStri
     /// decoders skip their type check.
     public static let unspecified = PostgresDataType(0)
 
+    // Built-in scalar types (OIDs from pg_type.dat, identical in every installation).
     public static let bool = PostgresDataType(16)
     public static let bytea = PostgresDataType(17)
     public static let char = PostgresDataType(18)
@@ -47,6 +48,7 @@ public struct PostgresDataType: RawRepresentable, Hashable, Sendable, CustomStri
     public static let uuid = PostgresDataType(2950)
     public static let jsonb = PostgresDataType(3802)
 
+    // One-dimensional arrays of the scalar types above.
     public static let jsonArray = PostgresDataType(199)
     public static let boolArray = PostgresDataType(1000)
     public static let byteaArray = PostgresDataType(1001)

@@ -5,8 +5,11 @@
 /// anything else, so a `PostgresDate` value is always valid. Its text form, in
 /// `description`, in SQL and in JSON (`Codable`), is `YYYY-MM-DD`.
 public struct PostgresDate: Hashable, Comparable, Sendable, LosslessStringConvertible, Codable {
+    /// 1...9999.
     public let year: Int
+    /// 1...12.
     public let month: Int
+    /// 1...28, 29, 30 or 31, as the month has.
     public let day: Int
 
     /// The date, or nil when it does not exist (2023-02-29, month 13) or the year is

@@ -1,6 +1,8 @@
 /// A result column: its name and the type the server reported.
 public struct PostgresColumn: Sendable, Hashable {
+    /// The column's name in the result (its alias, if the query gave one).
     public let name: String
+    /// The column's type OID as reported by the server.
     public let dataType: PostgresDataType
 }
 
