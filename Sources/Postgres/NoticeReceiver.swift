@@ -1,0 +1,37 @@
+import CLibPQ
+import Logging
+
+/// Receives the server's NOTICE and WARNING messages, which libpq would otherwise
+/// print to stderr, and logs them. It also remembers a FATAL message received while
+/// idle: that is the server explaining why it is about to close the session.
+///
+/// Not `Sendable`, and needs no lock of its own: libpq calls it synchronously from
+/// inside the libpq call that read the notice, and every libpq call on a connection
+/// happens under that connection's `Mutex`.
+final class NoticeReceiver {
+    let logger: Logger
+    var receivedFatal = false
+
+    init(logger: Logger) {
+        self.logger = logger
+    }
+
+    func receive(_ result: OpaquePointer) {
+        let severity = ConnectionState.field(result, "V") ?? "NOTICE"
+        let message = ConnectionState.field(result, "M")
+            ?? ConnectionState.normalizedMessage(String(cString: PQresultErrorMessage(result)))
+        let metadata: Logger.Metadata = [
+            "severity": "\(severity)",
+            "sqlstate": "\(ConnectionState.field(result, "C") ?? "")",
+        ]
+        switch severity {
+        case "FATAL", "PANIC":
+            receivedFatal = true
+            logger.warning("PostgreSQL: \(message)", metadata: metadata)
+        case "WARNING":
+            logger.warning("PostgreSQL: \(message)", metadata: metadata)
+        default:
+            logger.debug("PostgreSQL: \(message)", metadata: metadata)
+        }
+    }
+}

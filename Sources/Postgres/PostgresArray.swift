@@ -1,0 +1,167 @@
+/// One-dimensional arrays of scalars: `[String]` is `text[]`, `[Int?]` is an
+/// `int8[]` that may hold NULL elements. Encoded as an array literal in which every
+/// non-NULL element is double-quoted with `"` and `\` backslash-escaped, so commas,
+/// braces, quotes, backslashes, whitespace, empty strings and the word "NULL" all
+/// survive; NULL elements are the bare word `NULL`.
+extension Array: PostgresEncodable where Element: PostgresEncodable & PostgresArrayElement {
+    /// The array type of the element type, or `.unspecified` (the server infers it)
+    /// when the element's type has no known array type.
+    public static var postgresDataType: PostgresDataType {
+        Element.postgresDataType.arrayType ?? .unspecified
+    }
+
+    public var postgresText: String? {
+        PostgresArrayLiteral.encode(map(\.postgresText))
+    }
+}
+
+extension Array: PostgresDecodable where Element: PostgresDecodable & PostgresArrayElement {
+    /// Accepts the built-in array types and arrays of non-built-in types (enum arrays);
+    /// refuses built-in scalar columns. A NULL element decodes only into an optional
+    /// element type (`[String?]`).
+    public init(postgresText text: String, type: PostgresDataType) throws {
+        let elementType: PostgresDataType
+        if let known = type.elementType {
+            elementType = known
+        } else if type == .unspecified || !type.isKnown {
+            elementType = .unspecified
+        } else {
+            throw PostgresDecodingFailure("its PostgreSQL type is \(type), which is not an array type")
+        }
+        let items = try PostgresArrayLiteral.parse(text)
+        var result: [Element] = []
+        result.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            if let item {
+                do {
+                    result.append(try Element(postgresText: item, type: elementType))
+                } catch {
+                    throw PostgresDecodingFailure("element \(index + 1): \(error)")
+                }
+            } else if let null = Element.postgresNullValue {
+                result.append(null)
+            } else {
+                throw PostgresDecodingFailure("element \(index + 1) is NULL but \(Element.self) is not optional; decode as [\(Element.self)?]")
+            }
+        }
+        self = result
+    }
+}
+
+/// The text form of one-dimensional PostgreSQL arrays (manual, section 8.15.6).
+enum PostgresArrayLiteral {
+    static func encode(_ elements: [String?]) -> String {
+        var literal = "{"
+        for (index, element) in elements.enumerated() {
+            if index > 0 { literal.append(",") }
+            guard let element else {
+                literal.append("NULL")
+                continue
+            }
+            literal.append("\"")
+            for scalar in element.unicodeScalars {
+                if scalar == "\"" || scalar == "\\" { literal.unicodeScalars.append("\\") }
+                literal.unicodeScalars.append(scalar)
+            }
+            literal.append("\"")
+        }
+        literal.append("}")
+        return literal
+    }
+
+    /// Parses an array's text output into its elements (nil for NULL). Accepts the
+    /// optional dimension decoration (`[0:1]={…}`) that non-default lower bounds add;
+    /// refuses multidimensional arrays.
+    static func parse(_ text: String) throws(PostgresDecodingFailure) -> [String?] {
+        let bytes = Array(text.utf8)
+        let invalid = PostgresDecodingFailure("the text is not a valid array literal")
+        let quote = UInt8(ascii: "\""), backslash = UInt8(ascii: "\\"), comma = UInt8(ascii: ",")
+        let open = UInt8(ascii: "{"), close = UInt8(ascii: "}")
+        func isSpace(_ byte: UInt8) -> Bool {
+            byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C
+        }
+
+        var i = 0
+        if bytes.first == UInt8(ascii: "[") {
+            guard let equals = bytes.firstIndex(of: UInt8(ascii: "=")) else { throw invalid }
+            i = equals + 1
+        }
+        func skipSpaces() {
+            while i < bytes.count, isSpace(bytes[i]) { i += 1 }
+        }
+
+        skipSpaces()
+        guard i < bytes.count, bytes[i] == open else { throw invalid }
+        i += 1
+        skipSpaces()
+        var elements: [String?] = []
+        if i < bytes.count, bytes[i] == close {
+            i += 1
+        } else {
+            while true {
+                skipSpaces()
+                guard i < bytes.count else { throw invalid }
+                if bytes[i] == open {
+                    throw PostgresDecodingFailure("multidimensional arrays are not supported")
+                }
+                if bytes[i] == quote {
+                    i += 1
+                    var element: [UInt8] = []
+                    while true {
+                        guard i < bytes.count else { throw invalid }
+                        let byte = bytes[i]
+                        i += 1
+                        if byte == backslash {
+                            guard i < bytes.count else { throw invalid }
+                            element.append(bytes[i])
+                            i += 1
+                        } else if byte == quote {
+                            break
+                        } else {
+                            element.append(byte)
+                        }
+                    }
+                    elements.append(String(decoding: element, as: UTF8.self))
+                    skipSpaces()
+                } else {
+                    // Unquoted: up to the next delimiter; surrounding whitespace is not
+                    // part of the value; an unescaped NULL (any case) is SQL NULL.
+                    var element: [UInt8] = []
+                    var significantLength = 0
+                    var escaped = false
+                    while i < bytes.count, bytes[i] != comma, bytes[i] != close {
+                        let byte = bytes[i]
+                        if byte == quote || byte == open { throw invalid }
+                        if byte == backslash {
+                            i += 1
+                            guard i < bytes.count else { throw invalid }
+                            element.append(bytes[i])
+                            escaped = true
+                            significantLength = element.count
+                        } else {
+                            element.append(byte)
+                            if !isSpace(byte) { significantLength = element.count }
+                        }
+                        i += 1
+                    }
+                    element.removeLast(element.count - significantLength)
+                    guard !element.isEmpty else { throw invalid }
+                    let isNull = !escaped && element.count == 4
+                        && String(decoding: element, as: UTF8.self).uppercased() == "NULL"
+                    elements.append(isNull ? nil : String(decoding: element, as: UTF8.self))
+                }
+                guard i < bytes.count else { throw invalid }
+                if bytes[i] == comma {
+                    i += 1
+                    continue
+                }
+                guard bytes[i] == close else { throw invalid }
+                i += 1
+                break
+            }
+        }
+        skipSpaces()
+        guard i == bytes.count else { throw invalid }
+        return elements
+    }
+}

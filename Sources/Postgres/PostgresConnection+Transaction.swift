@@ -1,0 +1,141 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A transaction isolation level (PostgreSQL manual, section 13.2).
+public enum PostgresIsolationLevel: String, Sendable, Hashable {
+    case readCommitted = "READ COMMITTED"
+    case repeatableRead = "REPEATABLE READ"
+    case serializable = "SERIALIZABLE"
+}
+
+extension PostgresConnection {
+    /// Runs `body` inside `BEGIN` … `COMMIT` and returns its result.
+    ///
+    /// - If `body` throws, the transaction is rolled back and the error rethrown.
+    /// - If `retries` > 0 and the transaction fails with a serialization failure
+    ///   (`40001`) or a deadlock (`40P01`), in `body` or at `COMMIT`, the server has
+    ///   already rolled it back: `body` runs again from the start, at most `retries`
+    ///   more times, after a short randomized pause. So `body` must be safe to repeat:
+    ///   no side effects outside the database.
+    /// - If the connection is lost while `COMMIT` is in flight, the error has kind
+    ///   `.commitOutcomeUnknown` and nothing is retried: the transaction may have
+    ///   committed. Lost before `COMMIT`, it is `.connectionLost` (it did not commit).
+    /// - If a statement failed inside `body` but `body` swallowed the error, `COMMIT`
+    ///   is impossible: the transaction is rolled back and an error with SQLSTATE
+    ///   `25P02` is thrown, rather than PostgreSQL's silent rollback.
+    ///
+    /// - Throws: whatever `body` throws, or ``PostgresError``; `.invalidUsage` when a
+    ///   transaction is already open on this connection (transactions do not nest).
+    public func transaction<Result>(
+        isolation: PostgresIsolationLevel = .readCommitted,
+        retries: Int = 0,
+        _ body: (PostgresConnection) throws -> Result
+    ) throws -> Result {
+        precondition(retries >= 0, "retries must not be negative")
+        var attempt = 0
+        while true {
+            switch transactionStatus {
+            case .inTransaction, .inFailedTransaction, .active:
+                throw PostgresError(
+                    kind: .invalidUsage,
+                    message: "a transaction is already open on this connection; transactions do not nest (use SAVEPOINT inside the outer one)"
+                )
+            case .idle, .unknown:
+                break  // .unknown: BEGIN reports the broken connection
+            }
+            try command("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
+
+            let value: Result
+            do {
+                value = try body(self)
+            } catch {
+                rollbackAfterFailure()
+                if attempt < retries, let failure = error as? PostgresError, failure.isRetryableTransactionFailure {
+                    attempt += 1
+                    pauseBeforeRetry(attempt: attempt, reason: failure)
+                    continue
+                }
+                throw error
+            }
+
+            do throws(PostgresError) {
+                try commit()
+                return value
+            } catch {
+                if attempt < retries, error.isRetryableTransactionFailure {
+                    attempt += 1
+                    pauseBeforeRetry(attempt: attempt, reason: error)
+                    continue
+                }
+                throw error
+            }
+        }
+    }
+
+    private func commit() throws(PostgresError) {
+        switch transactionStatus {
+        case .inTransaction:
+            break
+        case .inFailedTransaction:
+            rollbackAfterFailure()
+            throw PostgresError(
+                kind: .server,
+                message: "the transaction was rolled back: a statement in it failed and the error was not rethrown, so it could not commit",
+                code: .inFailedSQLTransaction
+            )
+        case .idle:
+            throw PostgresError(
+                kind: .invalidUsage,
+                message: "the transaction body ended the transaction itself (COMMIT or ROLLBACK inside transaction { }); do not do that"
+            )
+        case .active, .unknown:
+            // The session is gone before COMMIT was sent: PostgreSQL aborts the open
+            // transaction of a lost session, so it certainly did not commit.
+            throw PostgresError(kind: .connectionLost, message: "the connection was lost before COMMIT; the transaction did not commit")
+        }
+        do throws(PostgresError) {
+            let result = try command("COMMIT")
+            if result.commandTag == "ROLLBACK" {
+                throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
+            }
+        } catch let error where error.isConnectionLost {
+            var unknown = error
+            unknown.kind = .commitOutcomeUnknown
+            unknown.message = "the connection was lost while committing, so the transaction may or may not have committed (\(error.message))"
+            throw unknown
+        }
+    }
+
+    /// Best effort: a failed ROLLBACK leaves nothing to do (the server rolls back an
+    /// aborted session's transaction by itself).
+    private func rollbackAfterFailure() {
+        guard isHealthy else { return }
+        switch transactionStatus {
+        case .inTransaction, .inFailedTransaction:
+            do {
+                try command("ROLLBACK")
+            } catch {
+                logger.warning("ROLLBACK failed: \(error)")
+            }
+        case .idle, .active, .unknown:
+            break
+        }
+    }
+
+    /// Retrying at once tends to collide again with the same concurrent transaction;
+    /// a randomized, growing pause (up to 5, 10, 20… ms, at most 200 ms) spreads them.
+    private func pauseBeforeRetry(attempt: Int, reason: PostgresError) {
+        let ceiling = min(200, 5 << min(attempt, 6))
+        let milliseconds = Int.random(in: (ceiling / 2)...ceiling)
+        logger.debug(
+            "retrying transaction after \(reason.code?.description ?? "failure")",
+            metadata: ["attempt": "\(attempt)", "pause_ms": "\(milliseconds)"]
+        )
+        usleep(UInt32(milliseconds * 1000))
+    }
+}
