@@ -96,7 +96,7 @@ let package = Package(
 
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres"],
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(

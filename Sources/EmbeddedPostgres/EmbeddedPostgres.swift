@@ -283,6 +283,16 @@ public final class EmbeddedPostgres: Sendable {
         logger.info("embedded PostgreSQL stopped")
     }
 
+    /// Forgets the running cluster without stopping it and releases the data
+    /// directory: what a SIGKILL of the program leaves behind (for tests).
+    func releaseLockWithoutStopping() {
+        guard let running = state.withLock({ state -> RunningState? in
+            defer { state = nil }
+            return state
+        }) else { return }
+        close(running.lockFD)
+    }
+
     /// The pid of the running postmaster, if this instance started one.
     public var serverPID: Int32? { state.withLock { $0?.server.pid } }
 

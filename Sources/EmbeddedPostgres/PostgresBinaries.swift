@@ -16,6 +16,18 @@ struct PostgresBinaries: Sendable {
     /// Looks in `$RECEIVER_PG_BINDIR`, then in the newest `/usr/lib/postgresql/*/bin`,
     /// then in `pg_config --bindir`'s usual places and PATH.
     static func locate() throws(EmbeddedPostgresError) -> PostgresBinaries {
+        try locate(in: defaultSearchPath())
+    }
+
+    static func locate(in candidates: [String]) throws(EmbeddedPostgresError) -> PostgresBinaries {
+        for directory in candidates where access(directory + "/initdb", X_OK) == 0
+            && access(directory + "/postgres", X_OK) == 0 && access(directory + "/pg_ctl", X_OK) == 0 {
+            return PostgresBinaries(initdb: directory + "/initdb", postgres: directory + "/postgres", pgCtl: directory + "/pg_ctl")
+        }
+        throw .binariesNotFound(searched: candidates)
+    }
+
+    static func defaultSearchPath() -> [String] {
         var candidates: [String] = []
         if let explicit = ProcessInfo.processInfo.environment["RECEIVER_PG_BINDIR"], !explicit.isEmpty {
             candidates.append(explicit)
@@ -29,10 +41,6 @@ struct PostgresBinaries: Sendable {
         if let path = ProcessInfo.processInfo.environment["PATH"] {
             candidates += path.split(separator: ":").map(String.init)
         }
-        for directory in candidates where access(directory + "/initdb", X_OK) == 0
-            && access(directory + "/postgres", X_OK) == 0 && access(directory + "/pg_ctl", X_OK) == 0 {
-            return PostgresBinaries(initdb: directory + "/initdb", postgres: directory + "/postgres", pgCtl: directory + "/pg_ctl")
-        }
-        throw .binariesNotFound(searched: ["$RECEIVER_PG_BINDIR", "\(debianRoot)/*/bin", "PATH"])
+        return candidates
     }
 }
