@@ -1,1 +1,2 @@
-// HTTPServer module
+/// placeholder
+public final class HTTPServer: Sendable {}
