@@ -112,6 +112,14 @@ struct HTTPRequestParser {
         }
     }
 
+    /// The method of the request being received (valid once its request line was parsed; used
+    /// to route a request before reading its body for `Expect: 100-continue`).
+    var currentMethod: HTTPRequest.Method { method }
+    /// The raw path of the request being received (see ``currentMethod``).
+    var currentRawPath: Substring { rawPath }
+    /// The header fields received so far for the current request.
+    var currentHeaderFields: HTTPFields { fields }
+
     /// Parses from the start of `input` (all bytes not yet consumed) and returns the next event.
     mutating func parse(_ input: UnsafeRawBufferPointer, limits: HTTPServer.Limits) -> (event: Event, consumed: Int) {
         var consumed = 0
