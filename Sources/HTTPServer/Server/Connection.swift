@@ -33,6 +33,9 @@ final class Connection {
     var inFlight: InFlight?
     /// The connection ends once `outbound` drains (error response, `Connection: close`, EOF).
     var closeAfterFlush = false
+    /// The close must linger: input may be unread (an error answered before the body, a
+    /// timeout mid-request, pipelined requests after `Connection: close`).
+    var lingerOnClose = false
     /// Our side is shut down for writing; input is read and discarded until EOF or timeout.
     var lingering = false
     /// The peer finished sending (read returned 0).

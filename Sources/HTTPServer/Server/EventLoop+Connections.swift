@@ -187,8 +187,10 @@ extension EventLoop {
     /// Everything queued has been written.
     private func outputDrained(_ connection: Connection) {
         guard connection.closeAfterFlush, connection.inFlight == nil, !connection.lingering else { return }
-        if connection.peerClosed {
-            close(connection)
+        let inputMayBeUnread = connection.lingerOnClose || connection.readable || !connection.inbound.isEmpty
+            || !connection.parser.isAtMessageBoundary
+        if connection.peerClosed || !inputMayBeUnread {
+            close(connection)  // nothing unread: a plain close sends FIN after the response
         } else {
             startLingeringClose(connection)
         }
@@ -207,6 +209,16 @@ extension EventLoop {
         // Input may already be waiting and no new edge would announce it: drive it next turn.
         connection.readable = true
         ready.append((connection.fd, connection.id))
+    }
+
+    /// Closes abortively: `SO_LINGER` with a zero timeout makes `close` discard unsent data
+    /// and reset the connection. For peers that stopped reading, a graceful close would leave
+    /// the kernel trying to deliver the rest of the response for minutes.
+    func abort(_ connection: Connection) {
+        guard !connection.isClosed else { return }
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        _ = setsockopt(connection.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        close(connection)
     }
 
     /// Closes the descriptor (exactly once) and forgets the connection. A worker still running
@@ -296,7 +308,9 @@ extension EventLoop {
 
     private func timerFired(_ connection: Connection, _ kind: TimerKind) {
         switch kind {
-        case .idle, .write, .linger, .none:
+        case .write:
+            abort(connection)
+        case .idle, .linger, .none:
             close(connection)
         case .header:
             if connection.inbound.isEmpty && connection.parser.isAtMessageBoundary {

@@ -8,6 +8,7 @@ extension EventLoop {
     /// answer with the final status now, without reading the body, and close.
     func expectContinue(_ connection: Connection) {
         let parser = connection.parser
+        defer { if connection.closeAfterFlush { connection.lingerOnClose = true } }  // body left unread
         switch shared.routes.match(method: parser.currentMethod, rawPath: parser.currentRawPath) {
         case .found:
             output.append(contentsOf: ResponseEncoder.continueResponse)
@@ -106,6 +107,7 @@ extension EventLoop {
 
     /// A parse error: answer its status, then close (lingering).
     func respond(to error: HTTPParseError, on connection: Connection) {
+        connection.lingerOnClose = true
         logger.debug(
             "rejected request", metadata: ["reason": "\(error.reason)", "status": .stringConvertible(error.status.code)])
         writeResponse(
@@ -116,6 +118,7 @@ extension EventLoop {
 
     /// A request that did not arrive in time: 408, then close.
     func respondTimeout(_ connection: Connection, detail: String) {
+        connection.lingerOnClose = true
         writeResponse(
             connection, .problem(status: .requestTimeout, detail: detail), requestID: requestIDs.make(),
             method: "-", path: "-", routeIndex: LoopMetrics.invalidRequest, start: now, omitBody: false,

@@ -185,7 +185,10 @@ final class EventLoop {
         acceptReady = false
         guard listenerFD >= 0 else { return }
         if let resume = acceptPausedUntil {
-            guard now >= resume else { return }
+            guard now >= resume else {
+                acceptReady = true  // retried when the pause ends (the edge will not repeat)
+                return
+            }
             acceptPausedUntil = nil
         }
         var storage = sockaddr_storage()
