@@ -160,7 +160,8 @@ struct RouteTree: Sendable {
         for (literal, child) in node.literals where literal == decoded {
             if let found = find(child, rest, atEnd: restAtEnd, values: &values) { return found }
         }
-        if let parameter = node.parameter {
+        // A parameter never matches an empty segment ("/v1/prospects/" is not an {id}).
+        if let parameter = node.parameter, !decoded.isEmpty {
             values.append(String(decoded))
             if let found = find(parameter, rest, atEnd: restAtEnd, values: &values) { return found }
             values.removeLast()

@@ -7,8 +7,8 @@ import HTTPTypes
 /// `/v1/prospects/{id}`, `/v1/prospects/by-external-id/{externalId}`,
 /// `/v1/prospects/{id}/convert`. A literal segment wins over a parameter at the same position
 /// (with backtracking, so `/v1/prospects/by-external-id` still reaches `{id}` when no literal
-/// route continues). Matching is exact: no trailing-slash or case folding. A `GET` route also
-/// answers `HEAD`.
+/// route continues). Matching is exact: no trailing-slash or case folding, and a parameter
+/// never matches an empty segment. A `GET` route also answers `HEAD`.
 ///
 /// ```swift
 /// var router = Router()
