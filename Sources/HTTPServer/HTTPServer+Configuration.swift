@@ -1,0 +1,134 @@
+import Glibc
+
+extension HTTPServer {
+    /// Everything that shapes a server; the defaults suit production on a small machine.
+    public struct Configuration: Sendable {
+        /// The address to listen on: `0.0.0.0` (all IPv4), `::` (all IPv6 and IPv4, dual stack),
+        /// `127.0.0.1`, `::1`, or a name resolved once at start.
+        public var host: String
+        /// The TCP port; 0 picks a free port (read it back from ``HTTPServer/boundPort``).
+        public var port: Int
+        /// Event-loop (I/O) threads; each owns its listener and its connections.
+        public var ioThreads: Int
+        /// Threads running handlers that are not marked inline. Handlers may block (libpq),
+        /// so this bounds concurrent database work too.
+        public var workerThreads: Int
+        /// Open connections allowed at once; beyond it new connections are accepted and closed
+        /// immediately, so the kernel's accept queue never fills with doomed connections.
+        public var maxConnections: Int
+        /// The `listen(2)` backlog (the kernel caps it at `net.core.somaxconn`).
+        public var backlog: Int32
+        /// Request size limits.
+        public var limits: Limits
+        /// Connection timeouts.
+        public var timeouts: Timeouts
+        /// One info-level log line per request (request id, method, path, status, duration,
+        /// bytes). Turn off for benchmarks.
+        public var accessLog: Bool
+        /// Emit swift-metrics (`http_requests_total`, `http_request_duration_seconds`,
+        /// `http_open_connections`).
+        public var metrics: Bool
+        /// The `Server` response header value, or nil to send none.
+        public var serverName: String?
+        /// How long accepting pauses after `EMFILE`/`ENFILE` (out of file descriptors).
+        public var acceptBackoff: Duration
+
+        public init(
+            host: String = "0.0.0.0",
+            port: Int = 8080,
+            ioThreads: Int = HTTPServer.Configuration.processorCount,
+            workerThreads: Int = 32,
+            maxConnections: Int = 16_384,
+            backlog: Int32 = 1024,
+            limits: Limits = Limits(),
+            timeouts: Timeouts = Timeouts(),
+            accessLog: Bool = true,
+            metrics: Bool = true,
+            serverName: String? = nil,
+            acceptBackoff: Duration = .milliseconds(100)
+        ) {
+            self.host = host
+            self.port = port
+            self.ioThreads = ioThreads
+            self.workerThreads = workerThreads
+            self.maxConnections = maxConnections
+            self.backlog = backlog
+            self.limits = limits
+            self.timeouts = timeouts
+            self.accessLog = accessLog
+            self.metrics = metrics
+            self.serverName = serverName
+            self.acceptBackoff = acceptBackoff
+        }
+
+        /// The number of online processors (at least 1).
+        public static var processorCount: Int {
+            max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        }
+    }
+
+    /// Request size limits. Exceeding one is answered with the status in each property's
+    /// documentation and the connection is closed.
+    public struct Limits: Sendable, Equatable {
+        /// Longest request line (method, target, version; without CRLF) → 414.
+        public var maxRequestLineLength: Int
+        /// Largest header section (all field lines with their CRLFs, and the final CRLF) → 431.
+        public var maxHeaderBytes: Int
+        /// Most header field lines → 431.
+        public var maxHeaderCount: Int
+        /// Largest request body, declared (Content-Length, answered before the body is read)
+        /// or accumulated (chunked) → 413.
+        public var maxBodyBytes: Int
+        /// Longest chunk extension on one chunk-size line (extensions are ignored) → 400.
+        public var maxChunkExtensionLength: Int
+        /// Largest trailer section of a chunked body (trailers are discarded) → 431.
+        public var maxTrailerBytes: Int
+
+        public init(
+            maxRequestLineLength: Int = 8 * 1024,
+            maxHeaderBytes: Int = 16 * 1024,
+            maxHeaderCount: Int = 100,
+            maxBodyBytes: Int = 1024 * 1024,
+            maxChunkExtensionLength: Int = 1024,
+            maxTrailerBytes: Int = 8 * 1024
+        ) {
+            self.maxRequestLineLength = maxRequestLineLength
+            self.maxHeaderBytes = maxHeaderBytes
+            self.maxHeaderCount = maxHeaderCount
+            self.maxBodyBytes = maxBodyBytes
+            self.maxChunkExtensionLength = maxChunkExtensionLength
+            self.maxTrailerBytes = maxTrailerBytes
+        }
+    }
+
+    /// Connection timeouts, enforced by each event loop's timer lists.
+    public struct Timeouts: Sendable, Equatable {
+        /// From the first byte of a request to the end of its header section; on expiry a
+        /// partially received request is answered 408 and the connection closed.
+        public var headerRead: Duration
+        /// From the end of the header section to the end of the body → 408 and close.
+        public var bodyRead: Duration
+        /// A keep-alive connection with no request in progress is closed silently after this.
+        public var idle: Duration
+        /// A response that makes no write progress for this long (the client stopped reading)
+        /// gets its connection closed.
+        public var write: Duration
+        /// After an error response the server stops sending and reads (discarding) for at most
+        /// this long before closing, so the client receives the response rather than a reset.
+        public var lingeringClose: Duration
+
+        public init(
+            headerRead: Duration = .seconds(10),
+            bodyRead: Duration = .seconds(30),
+            idle: Duration = .seconds(60),
+            write: Duration = .seconds(30),
+            lingeringClose: Duration = .seconds(2)
+        ) {
+            self.headerRead = headerRead
+            self.bodyRead = bodyRead
+            self.idle = idle
+            self.write = write
+            self.lingeringClose = lingeringClose
+        }
+    }
+}

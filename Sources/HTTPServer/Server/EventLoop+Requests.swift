@@ -1,0 +1,183 @@
+import HTTPTypes
+import Logging
+
+/// Routing, running handlers, and turning their results into bytes.
+extension EventLoop {
+    /// RFC 9110 §10.1.1: the head of a request with `Expect: 100-continue` is complete and
+    /// within limits. Tell the client to send the body only if a handler will read it; otherwise
+    /// answer with the final status now, without reading the body, and close.
+    func expectContinue(_ connection: Connection) {
+        let parser = connection.parser
+        defer { if connection.closeAfterFlush { connection.lingerOnClose = true } }  // body left unread
+        switch shared.routes.match(method: parser.currentMethod, rawPath: parser.currentRawPath) {
+        case .found:
+            output.append(contentsOf: ResponseEncoder.continueResponse)
+        case .notFound:
+            let requestID = incomingRequestID(parser.currentHeaderFields) ?? requestIDs.make()
+            writeResponse(
+                connection, notFoundResponse(), requestID: requestID, method: parser.currentMethod.rawValue,
+                path: String(parser.currentRawPath), routeIndex: LoopMetrics.unmatchedRoute,
+                start: MonotonicClock.nanoseconds(), omitBody: false, keepAlive: false, version: .http1_1)
+        case .methodNotAllowed(let allow):
+            let requestID = incomingRequestID(parser.currentHeaderFields) ?? requestIDs.make()
+            writeResponse(
+                connection, methodNotAllowedResponse(allow: allow), requestID: requestID,
+                method: parser.currentMethod.rawValue, path: String(parser.currentRawPath),
+                routeIndex: LoopMetrics.unmatchedRoute, start: MonotonicClock.nanoseconds(), omitBody: false,
+                keepAlive: false, version: .http1_1)
+        }
+    }
+
+    /// Routes a complete request and runs its handler — inline, or on a worker with the
+    /// connection paused until the response comes back.
+    func dispatch(_ connection: Connection, _ parsed: ParsedRequest) {
+        let request = parsed.request
+        let start = MonotonicClock.nanoseconds()
+        let requestID = incomingRequestID(request.headerFields) ?? requestIDs.make()
+        let keepAlive = parsed.keepAlive && !shuttingDown && !connection.peerClosed
+        let omitBody = request.method == .head
+        switch shared.routes.match(method: request.method, rawPath: request.rawPath) {
+        case .notFound:
+            writeResponse(
+                connection, notFoundResponse(), requestID: requestID, method: request.method.rawValue,
+                path: request.path, routeIndex: LoopMetrics.unmatchedRoute, start: start, omitBody: omitBody,
+                keepAlive: keepAlive, version: request.version)
+        case .methodNotAllowed(let allow):
+            writeResponse(
+                connection, methodNotAllowedResponse(allow: allow), requestID: requestID,
+                method: request.method.rawValue, path: request.path, routeIndex: LoopMetrics.unmatchedRoute,
+                start: start, omitBody: omitBody, keepAlive: keepAlive, version: request.version)
+        case .found(let route, let parameters):
+            var context = RequestContext(
+                requestID: requestID, logger: shared.logger, routeTemplate: route.template, parameters: parameters,
+                remoteAddress: connection.remoteAddress, limits: limits)
+            if route.isInline {
+                let response = Self.invoke(route.handler, request, &context)
+                writeResponse(
+                    connection, response, requestID: requestID, method: request.method.rawValue, path: request.path,
+                    routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: keepAlive,
+                    version: request.version)
+                return
+            }
+            connection.inFlight = Connection.InFlight(
+                requestID: requestID, method: request.method.rawValue, path: request.path, routeIndex: route.index,
+                startNanos: start, omitBody: omitBody, keepAlive: keepAlive, version: request.version)
+            let handle = self.handle
+            let fd = connection.fd
+            let id = connection.id
+            let initialContext = context
+            let submitted = shared.workers.submit {
+                var context = initialContext
+                let response = EventLoop.invoke(route.handler, request, &context)
+                handle.send(.completed(fd: fd, connectionID: id, response: response))
+            }
+            if !submitted {
+                connection.inFlight = nil
+                writeResponse(
+                    connection, .problem(status: .serviceUnavailable, detail: "The server is shutting down."),
+                    requestID: requestID, method: request.method.rawValue, path: request.path,
+                    routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: false,
+                    version: request.version)
+            }
+        }
+    }
+
+    /// A worker's response for the connection's in-flight request.
+    func finish(_ connection: Connection, response: Response, inFlight: Connection.InFlight) {
+        writeResponse(
+            connection, response, requestID: inFlight.requestID, method: inFlight.method, path: inFlight.path,
+            routeIndex: inFlight.routeIndex, start: inFlight.startNanos, omitBody: inFlight.omitBody,
+            keepAlive: inFlight.keepAlive && !shuttingDown && !connection.peerClosed, version: inFlight.version)
+    }
+
+    /// Runs a handler; an ``HTTPResponseError`` becomes its response, any other error a logged
+    /// 500 whose details stay in the log.
+    static func invoke(_ handler: RequestHandler, _ request: Request, _ context: inout RequestContext) -> Response {
+        do {
+            return try handler(request, &context)
+        } catch let error as any HTTPResponseError {
+            return error.makeResponse()
+        } catch {
+            context.logger.error(
+                "request handler threw; answering 500",
+                metadata: ["error": .string(String(reflecting: error)), "route": .string(context.routeTemplate)])
+            return .problem(status: .internalServerError)
+        }
+    }
+
+    /// A parse error: answer its status, then close (lingering).
+    func respond(to error: HTTPParseError, on connection: Connection) {
+        connection.lingerOnClose = true
+        logger.debug(
+            "rejected request", metadata: ["reason": "\(error.reason)", "status": .stringConvertible(error.status.code)])
+        writeResponse(
+            connection, .problem(status: error.status, detail: error.detail), requestID: requestIDs.make(),
+            method: "-", path: "-", routeIndex: LoopMetrics.invalidRequest, start: MonotonicClock.nanoseconds(),
+            omitBody: false, keepAlive: false, version: .http1_1)
+    }
+
+    /// A request that did not arrive in time: 408, then close.
+    func respondTimeout(_ connection: Connection, detail: String) {
+        connection.lingerOnClose = true
+        writeResponse(
+            connection, .problem(status: .requestTimeout, detail: detail), requestID: requestIDs.make(),
+            method: "-", path: "-", routeIndex: LoopMetrics.invalidRequest, start: now, omitBody: false,
+            keepAlive: false, version: .http1_1)
+        connection.inbound = []
+        connection.parser = HTTPRequestParser()
+        flush(connection)
+    }
+
+    private func notFoundResponse() -> Response {
+        .problem(status: .notFound, detail: "No resource matches the request path.")
+    }
+
+    private func methodNotAllowedResponse(allow: String) -> Response {
+        var fields = HTTPFields()
+        // RFC 9110 §15.5.6: a 405 response MUST carry Allow.
+        fields[.allow] = allow
+        return .problem(status: .methodNotAllowed, detail: "The resource does not support this method.", headerFields: fields)
+    }
+
+    func incomingRequestID(_ fields: HTTPFields) -> String? {
+        guard let value = fields[.xRequestID], RequestID.isWellFormed(value) else { return nil }
+        return value
+    }
+
+    /// Encodes a response into the loop's output buffer and accounts for it.
+    func writeResponse(
+        _ connection: Connection, _ response: Response, requestID: String, method: String, path: String,
+        routeIndex: Int, start: UInt64, omitBody: Bool, keepAlive: Bool, version: HTTPVersion
+    ) {
+        var keepAlive = keepAlive && !connection.closeAfterFlush
+        if keepAlive, let value = response.headerFields[.connection], value.lowercased().contains("close") {
+            keepAlive = false  // the handler asked to close
+        }
+        let field: ResponseEncoder.ConnectionField = !keepAlive ? .close : (version == .http1_0 ? .keepAlive : .none)
+        let bytes = encoder.encode(response, requestID: requestID, connection: field, omitBody: omitBody, into: &output)
+        if !keepAlive { connection.closeAfterFlush = true }
+        removeTimer(connection)  // what comes next (idle, next request) is timed from now
+        let duration = MonotonicClock.nanoseconds() &- start
+        metrics.record(route: routeIndex, method: method, status: response.status.code, durationNanos: duration)
+        if shared.configuration.accessLog {
+            logger.info(
+                "request",
+                metadata: [
+                    "request-id": .string(requestID),
+                    "method": .string(method),
+                    "path": .string(path),
+                    "status": .stringConvertible(response.status.code),
+                    "duration_ms": .string(Self.milliseconds(duration)),
+                    "bytes": .stringConvertible(bytes),
+                ])
+        }
+    }
+
+    /// "12.345" without going through floating-point formatting.
+    static func milliseconds(_ nanoseconds: UInt64) -> String {
+        let micros = nanoseconds / 1000
+        let fraction = micros % 1000
+        let padding = fraction < 10 ? "00" : fraction < 100 ? "0" : ""
+        return "\(micros / 1000).\(padding)\(fraction)"
+    }
+}
