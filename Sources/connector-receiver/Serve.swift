@@ -1,21 +1,68 @@
 import ArgumentParser
+import Foundation
+import HTTPServer
 import Logging
+import Metrics
+import Postgres
+import Prometheus
+import Receiver
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Migrate the database if needed, then serve HTTP until SIGINT or SIGTERM.",
         discussion: """
             On SIGINT or SIGTERM the server stops accepting connections, finishes the requests \
-            in flight (bounded by --shutdown-grace), stops the embedded cluster if it runs one, \
-            and exits 0. A second signal exits at once.
+            in flight (bounded by --shutdown-grace), closes idle connections, stops the embedded \
+            cluster if it runs one, and exits 0. A second signal exits at once.
+
+            Every option can also be set by the environment variable shown with it; flags win.
             """
     )
 
-    @Option(name: .long, help: ArgumentHelp("Address to listen on. (env: RECEIVER_HOST)", valueName: "address"))
+    @Option(help: ArgumentHelp("Address to listen on (IPv4 or IPv6). (env: RECEIVER_HOST, default 127.0.0.1)", valueName: "address"))
     var host: String?
 
-    @Option(name: .long, help: ArgumentHelp("TCP port to listen on; 0 picks a free one. (env: RECEIVER_PORT)", valueName: "port"))
+    @Option(help: ArgumentHelp("TCP port to listen on; 0 picks a free one. (env: RECEIVER_PORT, default 8080)", valueName: "port"))
     var port: Int?
+
+    @Option(help: ArgumentHelp("Database connections in the pool. (env: RECEIVER_POOL_SIZE, default 20)", valueName: "n"))
+    var poolSize: Int?
+
+    @Option(help: ArgumentHelp("Seconds a request waits for a database connection before a 503. (env: RECEIVER_POOL_TIMEOUT, default 5)", valueName: "seconds"))
+    var poolTimeout: Double?
+
+    @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
+    var workerThreads: Int?
+
+    @Option(help: ArgumentHelp("Event-loop threads doing socket I/O. (env: RECEIVER_IO_THREADS, default: one per core)", valueName: "n"))
+    var ioThreads: Int?
+
+    @Option(help: ArgumentHelp("Most open connections; more are closed on accept. (env: RECEIVER_MAX_CONNECTIONS, default 16384)", valueName: "n"))
+    var maxConnections: Int?
+
+    @Option(help: ArgumentHelp("Largest request body in bytes; larger is a 413. (env: RECEIVER_MAX_BODY_BYTES, default 1048576)", valueName: "bytes"))
+    var maxBodyBytes: Int?
+
+    @Option(help: ArgumentHelp("Seconds to receive a request's headers before a 408. (env: RECEIVER_HEADER_TIMEOUT, default 10)", valueName: "seconds"))
+    var headerTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds to receive a request's body before a 408. (env: RECEIVER_BODY_TIMEOUT, default 30)", valueName: "seconds"))
+    var bodyTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds an idle keep-alive connection stays open. (env: RECEIVER_IDLE_TIMEOUT, default 60)", valueName: "seconds"))
+    var idleTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds a client may take to read a response before it is cut off. (env: RECEIVER_WRITE_TIMEOUT, default 30)", valueName: "seconds"))
+    var writeTimeout: Double?
+
+    @Option(help: ArgumentHelp("Seconds to let in-flight requests finish on shutdown. (env: RECEIVER_SHUTDOWN_GRACE, default 10)", valueName: "seconds"))
+    var shutdownGrace: Double?
+
+    @Option(help: ArgumentHelp("One log line per request: on or off. (env: RECEIVER_ACCESS_LOG, default on)", valueName: "on|off"))
+    var accessLog: String?
+
+    @Option(help: ArgumentHelp("The OpenAPI document served at /openapi.yaml. (env: RECEIVER_OPENAPI_FILE; default: openapi.yaml beside the migrations directory)", valueName: "path"))
+    var openapiFile: String?
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
@@ -23,12 +70,108 @@ struct Serve: ParsableCommand {
     func run() throws {
         ShutdownSignals.install()
         let logger = try logging.bootstrap()
+        let settings = try ServeSettings(self)
         let migrations = try database.resolvedMigrationsDirectory()
+        let openAPIDocument = loadOpenAPIDocument(migrationsDirectory: migrations, logger: logger)
+
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+
         let handle = try database.open(logger: logger)
         defer { handle.close() }
         try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
 
+        let pool = PostgresConnectionPool(
+            configuration: try PostgresConfiguration(url: handle.url),
+            maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
+        defer { pool.close() }
+
+        let service = ReceiverService(
+            database: pool,
+            configuration: ReceiverService.Configuration(
+                renderMetrics: { metrics.emitToBuffer() },
+                openAPIDocument: openAPIDocument),
+            logger: logger)
+        let server = try HTTPServer(configuration: settings.server, router: service.makeRouter(), logger: logger)
+        try server.start()
+        let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
+        logger.notice("connector-receiver listening on http://\(address)")
+
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        server.shutdown(gracePeriod: settings.shutdownGrace)
+        logger.notice("stopped serving")
+    }
+
+    private func loadOpenAPIDocument(migrationsDirectory: String, logger: Logger) -> [UInt8]? {
+        let path = openapiFile ?? Environment.value("RECEIVER_OPENAPI_FILE")
+            ?? URL(fileURLWithPath: migrationsDirectory).deletingLastPathComponent().appendingPathComponent("openapi.yaml").path
+        guard let data = FileManager.default.contents(atPath: path) else {
+            logger.warning("no OpenAPI document at \(path): /openapi.yaml will answer 404")
+            return nil
+        }
+        return Array(data)
+    }
+}
+
+/// `serve`'s options resolved against the environment and checked.
+struct ServeSettings {
+    var server: HTTPServer.Configuration
+    var poolSize: Int
+    var poolTimeout: Duration
+    var shutdownGrace: Duration
+
+    init(_ options: Serve) throws {
+        func integer(_ flag: Int?, _ variable: String, default value: Int, range: ClosedRange<Int>, name: String) throws -> Int {
+            let resolved: Int
+            if let flag {
+                resolved = flag
+            } else if let text = Environment.value(variable) {
+                guard let parsed = Int(text) else { throw ValidationError("\(variable)=\(text) is not a whole number.") }
+                resolved = parsed
+            } else {
+                resolved = value
+            }
+            guard range.contains(resolved) else {
+                throw ValidationError("--\(name) (or \(variable)) must be from \(range.lowerBound) to \(range.upperBound), not \(resolved).")
+            }
+            return resolved
+        }
+        func seconds(_ flag: Double?, _ variable: String, default value: Double, name: String) throws -> Duration {
+            let resolved: Double
+            if let flag {
+                resolved = flag
+            } else if let text = Environment.value(variable) {
+                guard let parsed = Double(text) else { throw ValidationError("\(variable)=\(text) is not a number of seconds.") }
+                resolved = parsed
+            } else {
+                resolved = value
+            }
+            guard resolved > 0, resolved <= 86_400 else {
+                throw ValidationError("--\(name) (or \(variable)) must be more than 0 and at most 86400 seconds, not \(resolved).")
+            }
+            return .milliseconds(Int64(resolved * 1000))
+        }
+
+        var server = HTTPServer.Configuration()
+        server.host = options.host ?? Environment.value("RECEIVER_HOST") ?? "127.0.0.1"
+        server.port = try integer(options.port, "RECEIVER_PORT", default: 8080, range: 0...65_535, name: "port")
+        server.ioThreads = try integer(options.ioThreads, "RECEIVER_IO_THREADS", default: HTTPServer.Configuration.processorCount, range: 1...64, name: "io-threads")
+        server.workerThreads = try integer(options.workerThreads, "RECEIVER_WORKER_THREADS", default: 32, range: 1...1024, name: "worker-threads")
+        server.maxConnections = try integer(options.maxConnections, "RECEIVER_MAX_CONNECTIONS", default: 16_384, range: 1...1_000_000, name: "max-connections")
+        server.limits.maxBodyBytes = try integer(options.maxBodyBytes, "RECEIVER_MAX_BODY_BYTES", default: 1 << 20, range: 1...(64 << 20), name: "max-body-bytes")
+        server.timeouts.headerRead = try seconds(options.headerTimeout, "RECEIVER_HEADER_TIMEOUT", default: 10, name: "header-timeout")
+        server.timeouts.bodyRead = try seconds(options.bodyTimeout, "RECEIVER_BODY_TIMEOUT", default: 30, name: "body-timeout")
+        server.timeouts.idle = try seconds(options.idleTimeout, "RECEIVER_IDLE_TIMEOUT", default: 60, name: "idle-timeout")
+        server.timeouts.write = try seconds(options.writeTimeout, "RECEIVER_WRITE_TIMEOUT", default: 30, name: "write-timeout")
+        switch (options.accessLog ?? Environment.value("RECEIVER_ACCESS_LOG") ?? "on").lowercased() {
+        case "on", "true", "1": server.accessLog = true
+        case "off", "false", "0": server.accessLog = false
+        case let other: throw ValidationError("--access-log (or RECEIVER_ACCESS_LOG) must be on or off, not \(other).")
+        }
+        self.server = server
+        self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
+        self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
+        self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
     }
 }

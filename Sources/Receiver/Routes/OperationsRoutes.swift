@@ -1,0 +1,46 @@
+import HTTPServer
+import HTTPTypes
+import Postgres
+
+/// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`: no authentication.
+struct OperationsRoutes {
+    let database: PostgresConnectionPool
+    let renderMetrics: @Sendable () -> [UInt8]
+    let openAPIDocument: [UInt8]?
+
+    static let healthBody = Array(#"{"status":"ok"}"#.utf8)
+    static let readyBody = Array(#"{"status":"ready"}"#.utf8)
+
+    func register(in router: inout Router) {
+        // Process liveness only: answered on the I/O thread, never touches the database.
+        router.get("/healthz", options: .inline) { _, _ in
+            .json(Self.healthBody)
+        }
+
+        router.get("/readyz") { [database] _, context in
+            do {
+                try database.withConnection { connection in
+                    _ = try connection.query("SELECT 1")
+                }
+                return .json(Self.readyBody)
+            } catch let error as PostgresError {
+                context.logger.warning("not ready: database unreachable", metadata: ["error": "\(error.kind)"])
+                throw Problem.databaseUnavailable(detail: "The database is unreachable; the receiver is not ready.")
+            }
+        }
+
+        router.get("/metrics") { [renderMetrics] _, _ in
+            var response = Response(status: .ok, body: renderMetrics())
+            response.headerFields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return response
+        }
+
+        if let document = openAPIDocument {
+            router.get("/openapi.yaml", options: .inline) { _, _ in
+                var response = Response(status: .ok, body: document)
+                response.headerFields[.contentType] = "application/yaml"
+                return response
+            }
+        }
+    }
+}
