@@ -114,6 +114,12 @@ let package = Package(
             dependencies: ["OutboundHTTP"],
             swiftSettings: strictSettings
         ),
+        // Runs the built `connector-receiver` executable: commands, embedded default, signals.
+        .testTarget(
+            name: "CommandLineTests",
+            dependencies: ["OutboundHTTP", "Postgres"],
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "ReceiverTests",
             dependencies: ["Receiver", "HTTPServer", "Postgres"],
