@@ -22,10 +22,16 @@ let package = Package(
     ],
     targets: [
         // C libraries, found through pkg-config; `make` installs their -dev packages.
+        // libsodium supplies the credential primitives (random bytes, keyed BLAKE2b, constant-time compare).
         .systemLibrary(
             name: "CLibPQ",
             pkgConfig: "libpq",
             providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CSodium",
+            pkgConfig: "libsodium",
+            providers: [.apt(["libsodium-dev"])]
         ),
         .target(
             name: "CCurl",
@@ -74,6 +80,7 @@ let package = Package(
                 "HTTPServer",
                 "Postgres",
                 "OutboundHTTP",
+                "CSodium",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
             ],

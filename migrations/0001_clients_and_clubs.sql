@@ -29,12 +29,13 @@ CREATE TABLE clubs (
 );
 
 -- The HTTP Basic credentials of a client. Passwords are stored only as a keyed
--- hash. Rotation revokes the active credential in the same transaction that
--- issues the next one: at most one is active per client.
+-- hash (`b2$<salt>$<hash>`). Usernames are `<client_id>.<random>`, so the
+-- username alone finds its row by primary key. Rotation revokes the active
+-- credential in the same transaction that issues the next: at most one is active.
 CREATE TABLE credentials (
     client_id     text        NOT NULL REFERENCES clients ON DELETE CASCADE,
     username      text        NOT NULL,
-    password_hash bytea       NOT NULL,
+    password_hash text        NOT NULL,
     created_at    timestamptz NOT NULL DEFAULT now(),
     revoked_at    timestamptz,
     PRIMARY KEY (client_id, username)

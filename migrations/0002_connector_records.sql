@@ -122,10 +122,11 @@ CREATE TABLE idempotency_keys (
     client_id        text        NOT NULL REFERENCES clients ON DELETE CASCADE,
     key              text        NOT NULL,
     operation        text        NOT NULL,
-    request_hash     bytea       NOT NULL,
+    -- Hex BLAKE2b-256 of the request (method, path, body), to tell a retry from a different request.
+    request_hash     text        NOT NULL,
     response_status  integer     NOT NULL,
     response_headers jsonb       NOT NULL DEFAULT '{}'::jsonb,
-    response_body    bytea       NOT NULL,
+    response_body    text        NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (client_id, key)
 );

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs the system packages connector-receiver needs to build, run and test,
 # but only those that are missing. Usage: scripts/bootstrap.sh [run|test]
-#   run  (default)  libpq, libcurl, PostgreSQL server, pkg-config
+#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
 #   test            the above plus the tools the test suite drives
 set -euo pipefail
 
 profile=${1:-run}
-packages=(pkg-config libpq-dev libcurl4-openssl-dev postgresql)
+packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
 if [ "$profile" = test ]; then
     packages+=(curl openssl)
 fi

@@ -33,7 +33,7 @@ struct FieldReader {
                 fail(name, "must not contain control characters")
                 return nil
             }
-            if value.count > maxLength {
+            if value.unicodeScalars.count > maxLength {
                 fail(name, "must be at most \(maxLength) characters")
                 return nil
             }
@@ -131,7 +131,7 @@ struct FieldReader {
             }
             var strings: [String] = []
             for element in elements {
-                guard case .string(let value) = element, !value.isEmpty, value.count <= maxLength else {
+                guard case .string(let value) = element, !value.isEmpty, value.unicodeScalars.count <= maxLength else {
                     fail(name, "must be an array of non-empty strings of at most \(maxLength) characters")
                     return nil
                 }

@@ -1,0 +1,67 @@
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Postgres
+
+/// The client a `/v1` request acts for, decided by its HTTP Basic credentials.
+public struct AuthenticatedClient: Sendable {
+    public let clientId: String
+    public let options: ClientOptions
+}
+
+/// Checks HTTP Basic credentials against the active credential of the client
+/// the username names (`<clientId>.<random>`): one primary-key lookup and one
+/// keyed hash, on the connection the request uses anyway. No cache, so a
+/// rotation or suspension takes effect on the very next request, on every
+/// instance.
+enum ClientAuthenticator {
+    static let realm = #"Basic realm="connector-receiver""#
+
+    static func unauthorized(_ detail: String) -> Problem {
+        var headers = HTTPFields()
+        headers[.wwwAuthenticate] = realm
+        return Problem(.unauthorized, type: "unauthorized", title: "Unauthorized", detail: detail, headerFields: headers)
+    }
+
+    /// The (username, password) of a `Basic` Authorization header, if well formed.
+    static func basicCredentials(_ request: Request) -> (username: String, password: String)? {
+        guard let header = request.headerFields[.authorization] else { return nil }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "basic",
+              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
+              let text = String(data: decoded, encoding: .utf8),
+              let colon = text.firstIndex(of: ":")
+        else { return nil }
+        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+    }
+
+    static func clientId(fromUsername username: String) -> String? {
+        guard let dot = username.lastIndex(of: "."), dot != username.startIndex else { return nil }
+        return String(username[..<dot])
+    }
+
+    static func authenticate(_ request: Request, on connection: PostgresConnection) throws -> AuthenticatedClient {
+        guard let (username, password) = basicCredentials(request) else {
+            throw unauthorized("Send the client's credentials with HTTP Basic authentication.")
+        }
+        guard let clientId = clientId(fromUsername: username), username.utf8.count <= 200 else {
+            throw unauthorized("Unknown username or wrong password.")
+        }
+        let rows = try connection.query("""
+            SELECT c.password_hash, cl.status, cl.options
+            FROM credentials c JOIN clients cl ON cl.client_id = c.client_id
+            WHERE c.client_id = \(clientId) AND c.username = \(username) AND c.revoked_at IS NULL
+            """)
+        guard let row = rows.first,
+              CredentialSecrets.verify(password: password, against: try row.decode("password_hash", as: String.self))
+        else {
+            throw unauthorized("Unknown username or wrong password.")
+        }
+        guard try row.decode("status", as: String.self) == "active" else {
+            throw Problem(.forbidden, type: "client-suspended", title: "Forbidden",
+                          detail: "The client \(clientId) is suspended; ask the receiver's administrators to reactivate it.")
+        }
+        let options = try ClientOptions(stored: try row.decode("options", as: PostgresJSON.self))
+        return AuthenticatedClient(clientId: clientId, options: options)
+    }
+}
