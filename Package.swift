@@ -129,7 +129,7 @@ let package = Package(
         ),
         .testTarget(
             name: "ReceiverTests",
-            dependencies: ["Receiver", "HTTPServer", "Postgres"],
+            dependencies: ["Receiver", "HTTPServer", "Postgres", "OutboundHTTP", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
     ]

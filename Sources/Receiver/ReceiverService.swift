@@ -33,6 +33,8 @@ public final class ReceiverService: Sendable {
             database: database, renderMetrics: configuration.renderMetrics,
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
+        let endpoint = ConnectorEndpoint(database: database)
+        LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         return router
     }
 }
