@@ -9,10 +9,24 @@ public final class ReceiverService: Sendable {
         public var renderMetrics: @Sendable () -> [UInt8]
         /// The OpenAPI document served at `/openapi.yaml`, if found.
         public var openAPIDocument: [UInt8]?
+        /// Checks the admin token; nil turns `/admin/v1` off (every path answers 404).
+        public var adminAuthenticator: AdminAuthenticator?
+        /// The `connection` of clients turned up without one (`RECEIVER_PUBLIC_URL`).
+        public var publicConnection: ClientConnection
+        /// Calls a client's connection for `POST /admin/v1/clients/{clientId}/verify`.
+        public var verifier: ConnectionVerifier
 
-        public init(renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil) {
+        public init(
+            renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
+            adminAuthenticator: AdminAuthenticator? = nil,
+            publicConnection: ClientConnection = ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080),
+            verifier: ConnectionVerifier = ConnectionVerifier()
+        ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
+            self.adminAuthenticator = adminAuthenticator
+            self.publicConnection = publicConnection
+            self.verifier = verifier
         }
     }
 
@@ -35,6 +49,10 @@ public final class ReceiverService: Sendable {
         ).register(in: &router)
         let endpoint = ConnectorEndpoint(database: database)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
+        AdminRoutes(
+            database: database, authenticator: configuration.adminAuthenticator,
+            defaultConnection: configuration.publicConnection, verifier: configuration.verifier
+        ).register(in: &router)
         return router
     }
 }

@@ -13,17 +13,22 @@ public struct ClientOptions: Sendable, Equatable {
     public init() {}
 
     /// Reads and validates options sent by an admin; every problem is reported
-    /// under `options.<name>`.
+    /// under `options.<name>`. Members left out keep `base`'s value (a merge
+    /// patch); a member set to `null` takes its default.
     public static func parse(_ value: JSONValue?, over base: ClientOptions = ClientOptions()) -> Result<ClientOptions, ValidationFailure> {
         var options = base
         guard let value, !value.isNull else { return .success(options) }
         guard case .object(let object) = value else {
-            return .failure(ValidationFailure(errors: [FieldError(field: "options", message: "must be an object")]))
+            return .failure(ValidationFailure(errors: [FieldError(field: "options", message: "must be an object, not \(value.typeName)")]))
         }
         var errors: [FieldError] = []
         for (name, member) in object.members {
             switch name {
             case "smartMatch":
+                if member.isNull {
+                    options.smartMatch = ClientOptions().smartMatch
+                    continue
+                }
                 guard case .bool(let flag) = member else {
                     errors.append(FieldError(field: "options.smartMatch", message: "must be a boolean"))
                     continue
