@@ -11,15 +11,17 @@ public final class ReceiverService: Sendable {
         public var openAPIDocument: [UInt8]?
         /// Checks the admin token; nil turns `/admin/v1` off (every path answers 404).
         public var adminAuthenticator: AdminAuthenticator?
-        /// The `connection` of clients turned up without one (`RECEIVER_PUBLIC_URL`).
-        public var publicConnection: ClientConnection
+        /// The `connection` of clients turned up without one (`RECEIVER_PUBLIC_URL`,
+        /// else the server's own address). A function, so a server on port 0 can
+        /// answer with the port it bound.
+        public var publicConnection: @Sendable () -> ClientConnection
         /// Calls a client's connection for `POST /admin/v1/clients/{clientId}/verify`.
         public var verifier: ConnectionVerifier
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
             adminAuthenticator: AdminAuthenticator? = nil,
-            publicConnection: ClientConnection = ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080),
+            publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
             verifier: ConnectionVerifier = ConnectionVerifier()
         ) {
             self.renderMetrics = renderMetrics

@@ -6,6 +6,7 @@ import Metrics
 import Postgres
 import Prometheus
 import Receiver
+import Synchronization
 
 struct Serve: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -64,6 +65,16 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("The OpenAPI document served at /openapi.yaml. (env: RECEIVER_OPENAPI_FILE; default: openapi.yaml beside the migrations directory)", valueName: "path"))
     var openapiFile: String?
 
+    @Option(help: ArgumentHelp(
+        "File holding the admin token that turns /admin/v1 on (a trailing line break is ignored). (env: RECEIVER_ADMIN_TOKEN_FILE, or the token itself in RECEIVER_ADMIN_TOKEN; without either the admin API is off)",
+        valueName: "path"))
+    var adminTokenFile: String?
+
+    @Option(help: ArgumentHelp(
+        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
+        valueName: "url"))
+    var publicURL: String?
+
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
 
@@ -71,6 +82,7 @@ struct Serve: ParsableCommand {
         ShutdownSignals.install()
         let logger = try logging.bootstrap()
         let settings = try ServeSettings(self)
+        let admin = try AdminSettings(adminTokenFile: adminTokenFile, publicURL: publicURL)
         let migrations = try database.resolvedMigrationsDirectory()
         let openAPIDocument = loadOpenAPIDocument(migrationsDirectory: migrations, logger: logger)
 
@@ -86,16 +98,31 @@ struct Serve: ParsableCommand {
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
 
+        // Without a public URL, new clients get this server's own address; with
+        // --port 0 the port is only known once bound.
+        let ownAddress = Mutex(ClientConnection(scheme: "http", host: settings.server.host, port: settings.server.port))
         let service = ReceiverService(
             database: pool,
             configuration: ReceiverService.Configuration(
                 renderMetrics: { metrics.emitToBuffer() },
-                openAPIDocument: openAPIDocument),
+                openAPIDocument: openAPIDocument,
+                adminAuthenticator: admin.authenticator,
+                publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } }),
             logger: logger)
         let server = try HTTPServer(configuration: settings.server, router: service.makeRouter(), logger: logger)
         try server.start()
+        if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
         logger.notice("connector-receiver listening on http://\(address)")
+        if let source = admin.tokenSource {
+            let base = (admin.publicConnection ?? ownAddress.withLock { $0 }).baseURL
+            logger.notice("admin API is on at /admin/v1 (token from \(source)); new clients' default connection is \(base)")
+            if admin.publicConnection == nil, ["0.0.0.0", "::"].contains(settings.server.host) {
+                logger.warning("listening on all addresses without RECEIVER_PUBLIC_URL: new clients default to \(base), which the Connector cannot reach; set --public-url")
+            }
+        } else {
+            logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
+        }
 
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")

@@ -11,7 +11,7 @@ struct AdminRoutes {
     let database: PostgresConnectionPool
     let authenticator: AdminAuthenticator?
     /// The `connection` of a client turned up without one.
-    let defaultConnection: ClientConnection
+    let defaultConnection: @Sendable () -> ClientConnection
     let verifier: ConnectionVerifier
 
     static let maximumDepthWhenOff = 8
@@ -50,7 +50,7 @@ struct AdminRoutes {
 
         router.post("/admin/v1/clients", handler: endpoint.handler { [defaultConnection] call in
             let body = try RequestSupport.jsonObject(call.request)
-            let request = try TurnUpRequest.parse(body, defaultConnection: defaultConnection).validated()
+            let request = try TurnUpRequest.parse(body, defaultConnection: defaultConnection()).validated()
             let turnedUp = try call.withConnection { connection in
                 try ClientStore.turnUp(request, by: call.audit, on: connection)
             }
