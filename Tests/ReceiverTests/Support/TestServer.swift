@@ -3,6 +3,7 @@ import HTTPServer
 import Logging
 import OutboundHTTP
 import Postgres
+import Synchronization
 import Testing
 @testable import Receiver
 
@@ -15,21 +16,36 @@ struct TestServer {
 
     static let client = OutboundHTTPClient(configuration: OutboundHTTPClient.Configuration(maxIdleHandles: 16))
 
+    /// - Parameters:
+    ///   - adminToken: turns `/admin/v1` on with this token; nil leaves it off.
+    ///   - logger: what the pool, the service and the server log to.
+    ///   - accessLog: one log line per request, as `serve` writes them.
     static func run<Result>(
         poolSize: Int = 8,
+        adminToken: String? = nil,
+        logger: Logger = TestDatabase.logger,
+        accessLog: Bool = false,
         _ body: (TestServer) throws -> Result
     ) throws -> Result {
         try TestDatabase.withDatabase { configuration in
             let pool = PostgresConnectionPool(
                 configuration: configuration, maximumConnections: poolSize, acquireTimeout: .seconds(2),
-                logger: TestDatabase.logger)
+                logger: logger)
             defer { pool.close() }
-            let service = ReceiverService(database: pool, configuration: ReceiverService.Configuration(), logger: TestDatabase.logger)
+            // New clients' default connection is this server, once its port is known.
+            let boundPort = Mutex(0)
+            let service = ReceiverService(
+                database: pool,
+                configuration: ReceiverService.Configuration(
+                    adminAuthenticator: try adminToken.map { try AdminAuthenticator(token: $0) },
+                    publicConnection: { ClientConnection(scheme: "http", host: "127.0.0.1", port: boundPort.withLock { $0 }) }),
+                logger: logger)
             var serverConfiguration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, ioThreads: 1, workerThreads: 16)
-            serverConfiguration.accessLog = false
+            serverConfiguration.accessLog = accessLog
             serverConfiguration.metrics = false
-            let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: TestDatabase.logger)
+            let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
             try server.start()
+            boundPort.withLock { $0 = server.boundPort ?? 0 }
             defer { server.shutdown(gracePeriod: .seconds(2)) }
             return try body(TestServer(port: try #require(server.boundPort), pool: pool, configuration: configuration))
         }
