@@ -17,8 +17,10 @@ struct ConnectorReceiver: ParsableCommand {
               RECEIVER_DATA_DIR       data directory of the embedded cluster (default .data)
               RECEIVER_MIGRATIONS_DIR directory of the numbered .sql migrations
               RECEIVER_LOG_LEVEL      trace, debug, info (default), notice, warning, error, critical
+              RECEIVER_ADMIN_TOKEN    admin token of /admin/v1 (or RECEIVER_ADMIN_TOKEN_FILE); without it the admin API is off
+              RECEIVER_PUBLIC_URL     public base URL of this server: the default connection of new clients
             Flags override the environment. See `connector-receiver help <subcommand>`.
             """,
-        subcommands: [Serve.self, Migrate.self]
+        subcommands: [Serve.self, Migrate.self, Turnup.self]
     )
 }

@@ -8,8 +8,10 @@ struct LoggingOptions: ParsableArguments {
         valueName: "level"))
     var logLevel: String?
 
-    func bootstrap() throws -> Logger {
-        let name = logLevel ?? Environment.value("RECEIVER_LOG_LEVEL") ?? "info"
+    /// - Parameter defaultLevel: without --log-level or RECEIVER_LOG_LEVEL
+    ///   (`turnup` keeps its output to what it prints: warnings and up).
+    func bootstrap(defaultLevel: String = "info") throws -> Logger {
+        let name = logLevel ?? Environment.value("RECEIVER_LOG_LEVEL") ?? defaultLevel
         guard let level = Logger.Level(rawValue: name.lowercased()) else {
             throw ValidationError("Unknown log level '\(name)': use trace, debug, info, notice, warning, error or critical.")
         }
