@@ -15,7 +15,7 @@ public enum StaffAdminStore {
         return try connection.query("""
             SELECT \(unescaped: StaffRecord.columns) FROM staff
             WHERE client_id = \(clientId)
-              AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (\(afterEmail), \(afterId)))
+              AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
             ORDER BY lower(email), id
             LIMIT \(limit)
             """).map(StaffRecord.init(row:))
