@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import Receiver
 
@@ -64,6 +65,23 @@ import Testing
             #expect(again.status == 409, "\(again)")
             #expect(again.string("detail")?.contains("acme") == true)
             #expect(again["credentials"] == nil)
+        }
+    }
+
+    @Test func concurrentTurnUpsOfOneClientIdCreateItOnce() throws {
+        try TestServer.run(adminToken: TestServer.adminToken) { server in
+            let statuses = Mutex<[Int]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                let status = (try? server.admin("POST", "/clients", json: Self.acme).status) ?? 0
+                statuses.withLock { $0.append(status) }
+            }
+            #expect(statuses.withLock { $0.sorted() } == [201, 409, 409, 409, 409, 409])
+            let audit = try server.admin("GET", "/clients/acme/audit")
+            #expect(audit.items.count == 1)
+            let credentials = try server.pool.withConnection { connection in
+                try connection.query("SELECT count(*) FROM credentials WHERE client_id = 'acme'").first?.decode(0, as: Int.self)
+            }
+            #expect(credentials == 1)
         }
     }
 
