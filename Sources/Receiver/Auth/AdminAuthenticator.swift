@@ -10,6 +10,7 @@ import HTTPTypes
 /// with `sodium_memcmp` (constant time): the work does not depend on where the
 /// first difference is, nor on the token's length.
 public struct AdminAuthenticator: Sendable {
+    /// The `WWW-Authenticate` challenge of a 401 (RFC 6750 §3).
     public static let realm = #"Bearer realm="connector-receiver-admin""#
     /// Shorter tokens are refused at start-up: a guessable token is no protection.
     public static let minimumTokenLength = 16

@@ -6,6 +6,7 @@ public struct ClientChanges: Sendable {
     public var options: ClientOptions
     public var status: String
 
+    /// No change: the client as it is.
     public init(_ client: ClientRecord) {
         name = client.name
         connection = client.connection

@@ -13,6 +13,7 @@ public struct ClientConnection: Sendable, Equatable {
     /// 1…65535.
     public var port: Int
 
+    /// The schemes the Connector can call.
     public static let schemes = ["http", "https"]
 
     public init(scheme: String, host: String, port: Int) {
@@ -32,6 +33,7 @@ public struct ClientConnection: Sendable, Equatable {
         return "\(scheme)://\(hostPart)\(portPart)"
     }
 
+    /// The `Connection` schema of openapi.yaml, as stored in `clients.connection`.
     public var json: JSONObject {
         ["scheme": .string(scheme), "host": .string(host), "port": .number(Double(port))]
     }

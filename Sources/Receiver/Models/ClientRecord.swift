@@ -18,6 +18,7 @@ public struct ClientRecord: Sendable {
     public var updatedAt: Date
     public var version: Int
 
+    /// The values of `status`: a suspended client's `/v1` requests are answered 403.
     public static let statuses = ["active", "suspended"]
 
     /// The client's columns plus the active credential's username.
@@ -66,10 +67,14 @@ public struct ClientRecord: Sendable {
 /// but the password, which travels separately (the issuing response only).
 public struct TurnUpSheet: Sendable, Equatable {
     public var clientId: String
+    /// Ordered by `clubId`, disabled clubs included.
     public var clubIds: [String]
+    /// `ClientConnection.baseURL`: the Connector appends `/v1/...`.
     public var baseURL: String
+    /// The username of the active credential.
     public var username: String
 
+    /// The `TurnUpSheet` schema of openapi.yaml.
     public var json: JSONObject {
         [
             "clientId": .string(clientId),

@@ -127,7 +127,7 @@ struct AdminRoutes {
         case nil, .null?:
             return nil
         case .string(let password)?:
-            guard (1...256).contains(password.count) else {
+            guard (1...256).contains(password.unicodeScalars.count) else {
                 throw Problem.invalidField("password", "must be 1 to 256 characters")
             }
             return password
