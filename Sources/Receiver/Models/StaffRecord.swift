@@ -78,7 +78,8 @@ public struct StaffInput: Sendable, Equatable {
     /// club is one of the client's is checked by the store, against the database.
     public static func parse(_ object: JSONObject, email rawEmail: String) -> Result<StaffInput, ValidationFailure> {
         var reader = FieldReader(object)
-        let email = rawEmail.trimmingWhitespace()
+        // The path's email as sent: it is the key, and the address stored.
+        let email = rawEmail
         if email.utf8.count > 254 || !EmailAddress.isValid(email) {
             reader.fail("email", "must be an email address such as name@example.com (at most 254 characters)")
         }

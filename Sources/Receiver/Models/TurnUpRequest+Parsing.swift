@@ -9,7 +9,15 @@ extension TurnUpRequest {
     /// `connection` is `defaultConnection` (the server's public URL).
     public static func parse(_ object: JSONObject, defaultConnection: ClientConnection) -> Result<TurnUpRequest, ValidationFailure> {
         var reader = FieldReader(object)
-        let clientId = reader.identifier("clientId")
+        // Taken exactly as sent (the `ClientId` pattern allows no white space):
+        // it becomes the usernames and every URL of the client.
+        var clientId: String?
+        switch object["clientId"] {
+        case nil, .null?: reader.fail("clientId", "is required")
+        case .string(let raw)? where Identifier.isValid(raw): clientId = raw
+        case .string?: reader.fail("clientId", Identifier.rule)
+        case let other?: reader.fail("clientId", "must be a string, not \(other.typeName)")
+        }
         let name = reader.string("name", required: true, maxLength: 200)
         var clubs: [(clubId: String, name: String, enabled: Bool)] = []
         switch object["clubs"] {
