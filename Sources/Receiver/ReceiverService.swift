@@ -35,6 +35,7 @@ public final class ReceiverService: Sendable {
         ).register(in: &router)
         let endpoint = ConnectorEndpoint(database: database)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
+        PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
         return router
     }
 }
