@@ -129,7 +129,7 @@ import Testing
         try TestServer.run { server in
             let auth = try server.turnUp("acme")
             let staffId = RecordID.make()
-            try server.pool.withConnection { connection in
+            _ = try server.pool.withConnection { connection in
                 try connection.execute("INSERT INTO staff (client_id, id, email) VALUES ('acme', \(staffId), 'Coach@Example.com')")
             }
             let owned = try server.request("POST", "/v1/prospects", json: #"{"clubId": "club-1", "lastName": "A", "staffOwnerEmail": "coach@example.com"}"#, auth: auth)
