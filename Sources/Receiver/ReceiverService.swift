@@ -36,6 +36,9 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(database: database)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
+        ConvertRoute(endpoint: endpoint).register(in: &router)
+        PersonRoutes<Member>(endpoint: endpoint).register(in: &router)
+        StaffRoutes(endpoint: endpoint).register(in: &router)
         return router
     }
 }
