@@ -46,6 +46,7 @@ export RECEIVER_TEST_PASSWORD=$(python3 -c 'import json,sys; print(json.load(sys
 
 echo "conformance: schemathesis against $base, $examples examples per operation"
 cd conformance
+set +e
 PYTHONPATH=. st --no-color --config-file schemathesis.toml run ../openapi.yaml --url "$base" \
     --checks all --phases examples,coverage,fuzzing,stateful \
     --max-examples "$examples" --workers 1 --seed 20261125
