@@ -17,14 +17,26 @@ struct TestServer {
 
     static func run<Result>(
         poolSize: Int = 8,
+        service serviceConfiguration: ReceiverService.Configuration = ReceiverService.Configuration(),
         _ body: (TestServer) throws -> Result
     ) throws -> Result {
         try TestDatabase.withDatabase { configuration in
+            try run(database: configuration, poolSize: poolSize, service: serviceConfiguration, body)
+        }
+    }
+
+    /// A receiver on the given database, which may be unreachable.
+    static func run<Result>(
+        database configuration: PostgresConfiguration, poolSize: Int = 8,
+        service serviceConfiguration: ReceiverService.Configuration = ReceiverService.Configuration(),
+        _ body: (TestServer) throws -> Result
+    ) throws -> Result {
+        do {
             let pool = PostgresConnectionPool(
                 configuration: configuration, maximumConnections: poolSize, acquireTimeout: .seconds(2),
                 logger: TestDatabase.logger)
             defer { pool.close() }
-            let service = ReceiverService(database: pool, configuration: ReceiverService.Configuration(), logger: TestDatabase.logger)
+            let service = ReceiverService(database: pool, configuration: serviceConfiguration, logger: TestDatabase.logger)
             var serverConfiguration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, ioThreads: 1, workerThreads: 16)
             serverConfiguration.accessLog = false
             serverConfiguration.metrics = false
