@@ -51,6 +51,10 @@ public final class ReceiverService: Sendable {
         ).register(in: &router)
         let endpoint = ConnectorEndpoint(database: database)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
+        PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
+        ConvertRoute(endpoint: endpoint).register(in: &router)
+        PersonRoutes<Member>(endpoint: endpoint).register(in: &router)
+        StaffRoutes(endpoint: endpoint).register(in: &router)
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
             defaultConnection: configuration.publicConnection, verifier: configuration.verifier

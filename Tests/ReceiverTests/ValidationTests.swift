@@ -1,3 +1,4 @@
+import Postgres
 import Testing
 @testable import Receiver
 
@@ -25,7 +26,7 @@ import Testing
         #expect(prospect.person.firstName == "Zoë")
         #expect(prospect.person.phones.mobile == "+1 (555) 010-2000")
         #expect(prospect.person.address.country == "GB")
-        #expect(prospect.person.birthDate == CalendarDate(year: 2000, month: 2, day: 29))
+        #expect(prospect.person.birthDate == PostgresDate(year: 2000, month: 2, day: 29))
         #expect(prospect.status == "lost")
     }
 

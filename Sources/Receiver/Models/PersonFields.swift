@@ -1,3 +1,4 @@
+import Postgres
 /// The fields prospects and members share, as the Connector sends them.
 public struct PersonFields: Sendable, Equatable {
     public var clubId: String
@@ -7,7 +8,7 @@ public struct PersonFields: Sendable, Equatable {
     public var email: String?
     public var phones: Phones
     public var address: Address
-    public var birthDate: CalendarDate?
+    public var birthDate: PostgresDate?
     public var gender: String?
     public var notes: String?
 

@@ -1,3 +1,4 @@
+import Postgres
 /// A prospect as the Connector writes it: the full representation of `POST`
 /// and `PUT …/by-external-id/{externalId}`, and the result of applying a
 /// merge patch to the stored prospect. Read-only fields (`id`, `version`,
@@ -28,8 +29,8 @@ public struct MemberInput: Sendable, Equatable {
     public var memberNumber: String?
     public var membershipType: String?
     public var membershipStatus: String?
-    public var joinDate: CalendarDate?
-    public var expiryDate: CalendarDate?
+    public var joinDate: PostgresDate?
+    public var expiryDate: PostgresDate?
 
     static let membershipStatuses = ["active", "frozen", "cancelled", "expired"]
 

@@ -1,3 +1,4 @@
+import Postgres
 /// Reads typed fields out of a JSON object and collects every problem, so one
 /// response names all the bad fields at once. Unknown fields are ignored
 /// (the contract says so); absent and `null` fields both read as nil.
@@ -88,9 +89,9 @@ struct FieldReader {
         return value
     }
 
-    mutating func date(_ name: String) -> CalendarDate? {
+    mutating func date(_ name: String) -> PostgresDate? {
         guard let value = string(name, maxLength: 10) else { return nil }
-        guard let date = CalendarDate(value) else {
+        guard let date = PostgresDate(value) else {
             fail(name, "must be a date that exists, as YYYY-MM-DD")
             return nil
         }

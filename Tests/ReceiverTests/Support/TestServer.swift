@@ -17,29 +17,45 @@ struct TestServer {
     static let client = OutboundHTTPClient(configuration: OutboundHTTPClient.Configuration(maxIdleHandles: 16))
 
     /// - Parameters:
+    ///   - service: the service's configuration; its `publicConnection` is
+    ///     replaced by this server's address.
     ///   - adminToken: turns `/admin/v1` on with this token; nil leaves it off.
     ///   - logger: what the pool, the service and the server log to.
     ///   - accessLog: one log line per request, as `serve` writes them.
     static func run<Result>(
         poolSize: Int = 8,
+        service serviceConfiguration: ReceiverService.Configuration = ReceiverService.Configuration(),
         adminToken: String? = nil,
         logger: Logger = TestDatabase.logger,
         accessLog: Bool = false,
         _ body: (TestServer) throws -> Result
     ) throws -> Result {
         try TestDatabase.withDatabase { configuration in
+            try run(database: configuration, poolSize: poolSize, service: serviceConfiguration,
+                    adminToken: adminToken, logger: logger, accessLog: accessLog, body)
+        }
+    }
+
+    /// A receiver on the given database, which may be unreachable.
+    static func run<Result>(
+        database configuration: PostgresConfiguration, poolSize: Int = 8,
+        service serviceConfiguration: ReceiverService.Configuration = ReceiverService.Configuration(),
+        adminToken: String? = nil,
+        logger: Logger = TestDatabase.logger,
+        accessLog: Bool = false,
+        _ body: (TestServer) throws -> Result
+    ) throws -> Result {
+        do {
             let pool = PostgresConnectionPool(
                 configuration: configuration, maximumConnections: poolSize, acquireTimeout: .seconds(2),
                 logger: logger)
             defer { pool.close() }
+            var serviceConfiguration = serviceConfiguration
+            if let adminToken { serviceConfiguration.adminAuthenticator = try AdminAuthenticator(token: adminToken) }
             // New clients' default connection is this server, once its port is known.
             let boundPort = Mutex(0)
-            let service = ReceiverService(
-                database: pool,
-                configuration: ReceiverService.Configuration(
-                    adminAuthenticator: try adminToken.map { try AdminAuthenticator(token: $0) },
-                    publicConnection: { ClientConnection(scheme: "http", host: "127.0.0.1", port: boundPort.withLock { $0 }) }),
-                logger: logger)
+            serviceConfiguration.publicConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: boundPort.withLock { $0 }) }
+            let service = ReceiverService(database: pool, configuration: serviceConfiguration, logger: logger)
             var serverConfiguration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, ioThreads: 1, workerThreads: 16)
             serverConfiguration.accessLog = accessLog
             serverConfiguration.metrics = false

@@ -1,0 +1,75 @@
+import Foundation
+import Postgres
+
+/// A prospect as stored, with `staffOwnerId` resolved from the staff list.
+struct Prospect: Sendable {
+    var id: UUID
+    var person: PersonFields
+    var leadSourceId: UUID?
+    var staffOwnerEmail: String?
+    var staffOwnerId: UUID?
+    var status: String
+    var memberId: UUID?
+    var createdAt: Date
+    var updatedAt: Date
+    var version: Int
+
+    /// The select list (table alias `p`), staff owner resolved by a join on `s`.
+    static let selectList = "p.id, " + PersonFields.columnNames.map { "p.\($0)" }.joined(separator: ", ")
+        + ", p.lead_source_id, p.staff_owner_email, s.id AS staff_owner_id, p.status, p.member_id, p.created_at, p.updated_at, p.version"
+        + ", (extract(epoch FROM p.updated_at) * 1000000)::bigint AS updated_micros"
+    /// The FROM clause that goes with `selectList`.
+    static let fromClause = """
+        prospects p LEFT JOIN staff s ON s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)
+        """
+
+    init(row: PostgresRow) throws {
+        id = try row.decode("id")
+        person = try PersonFields(row: row)
+        leadSourceId = try row.decode("lead_source_id")
+        staffOwnerEmail = try row.decode("staff_owner_email")
+        staffOwnerId = try row.decode("staff_owner_id")
+        status = try row.decode("status")
+        memberId = try row.decode("member_id")
+        createdAt = try row.decode("created_at")
+        updatedAt = try row.decode("updated_at")
+        version = try row.decode("version")
+        updatedMicros = try row.decode("updated_micros")
+    }
+
+    /// `updated_at` in microseconds since the epoch, exact, for list cursors.
+    var updatedMicros: Int
+
+    var input: ProspectInput {
+        ProspectInput(person: person, leadSourceId: leadSourceId?.lowercasedString, staffOwnerEmail: staffOwnerEmail, status: status)
+    }
+
+    var json: JSONObject {
+        var members: [(name: String, value: JSONValue)] = [("id", .string(id.lowercasedString))]
+        members += person.jsonMembers()
+        members += [
+            ("leadSourceId", .optional(leadSourceId?.lowercasedString)),
+            ("staffOwnerEmail", .optional(staffOwnerEmail)),
+            ("staffOwnerId", .optional(staffOwnerId?.lowercasedString)),
+            ("status", .string(status)),
+            ("memberId", .optional(memberId?.lowercasedString)),
+            ("createdAt", .string(Timestamp.format(createdAt))),
+            ("updatedAt", .string(Timestamp.format(updatedAt))),
+            ("version", .number(Double(version))),
+        ]
+        return JSONObject(members)
+    }
+}
+
+extension ProspectInput {
+    /// The writable fields as JSON, the target a merge patch applies to.
+    var json: JSONObject {
+        var members = person.jsonMembers()
+        members += [
+            ("leadSourceId", .optional(leadSourceId)),
+            ("staffOwnerEmail", .optional(staffOwnerEmail)),
+            ("status", .string(status)),
+        ]
+        return JSONObject(members)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Postgres
+
+/// The five record operations prospects and members share: create, merge-patch
+/// update, save by external id, get, list.
+struct PersonRoutes<Record: PersonRecord> {
+    let endpoint: ConnectorEndpoint
+
+    typealias Store = PersonStore<Record>
+
+    func register(in router: inout Router) {
+        let path = Record.collectionPath
+
+        router.get(path, handler: endpoint.read { call in
+            let request = call.request
+            let page = try Page.parse(try RequestSupport.queryValue(request, "limit"), try RequestSupport.queryValue(request, "cursor"), keyCount: 2)
+            let filter = PersonListFilter(
+                clubId: try RequestSupport.queryValue(request, "clubId"),
+                email: try RequestSupport.queryValue(request, "email"),
+                externalId: try RequestSupport.queryValue(request, "externalId"),
+                updatedSince: try RequestSupport.queryTimestamp(request, "updatedSince"),
+                includeDisabledClubs: try RequestSupport.queryBool(request, "includeDisabledClubs") ?? false)
+            let records = try Store.list(clientId: call.client.clientId, filter: filter, page: page, on: call.connection)
+            return .json(page.listBody(records, json: \.json, sortKey: Store.sortKey))
+        })
+
+        router.get("\(path)/{id}", handler: endpoint.read { call in
+            let record = try Self.require(try call.parameter("id"), call)
+            return RequestSupport.record(record.json, version: record.version)
+        })
+
+        router.post(path, handler: endpoint.write(Record.resource) { call in
+            let input = try Record.Input.parse(try RequestSupport.jsonObject(call.request)).validated()
+            return try Idempotency.perform(call) { connection in
+                let clientId = call.client.clientId
+                try Self.checkReferences(input, clientId: clientId, on: connection)
+                if let externalId = input.person.externalId,
+                   let existing = try Store.find(externalId: externalId, clientId: clientId, on: connection) {
+                    throw Self.externalIdTaken(externalId, existingId: existing.id)
+                }
+                let record = try Self.catchingExternalIdConflict(input.person.externalId) {
+                    try Store.insert(input, clientId: clientId, on: connection)
+                }
+                try Self.resolveSyncErrors(record, call: call, on: connection)
+                return RequestSupport.record(record.json, version: record.version, status: .created, location: "\(path)/\(record.id.lowercasedString)")
+            }
+        })
+
+        router.patch("\(path)/{id}", handler: endpoint.write(Record.resource) { call in
+            let patch = try RequestSupport.jsonObject(call.request, allowMergePatch: true)
+            return try call.connection.transaction { connection in
+                let clientId = call.client.clientId
+                let current = try Self.require(try call.parameter("id"), call, forUpdate: true)
+                try RequestSupport.checkIfMatch(call.request, currentVersion: current.version)
+                let merged = JSONMergePatch.apply(.object(patch), to: .object(current.input.json)).objectValue ?? [:]
+                let input = try Record.Input.parse(merged).validated()
+                guard input != current.input else { return RequestSupport.record(current.json, version: current.version) }
+                try Self.checkReferences(input, clientId: clientId, on: connection)
+                if let externalId = input.person.externalId, externalId != current.input.person.externalId,
+                   let existing = try Store.find(externalId: externalId, clientId: clientId, on: connection) {
+                    throw Self.externalIdTaken(externalId, existingId: existing.id)
+                }
+                let updated = try Self.catchingExternalIdConflict(input.person.externalId) {
+                    try Store.update(current, to: input, clientId: clientId, on: connection)
+                }
+                try Self.resolveSyncErrors(updated, call: call, on: connection)
+                return RequestSupport.record(updated.json, version: updated.version)
+            }
+        })
+
+        router.put("\(path)/by-external-id/{externalId}", handler: endpoint.write(Record.resource) { call in
+            try Self.save(call)
+        })
+    }
+
+    /// `PUT …/by-external-id/{externalId}`: an atomic upsert. The path's external
+    /// id wins over one in the body. Concurrent saves of one new external id:
+    /// one inserts (201); the others hit the unique constraint, start over, find
+    /// the record and update it (200, same version if nothing changed).
+    static func save(_ call: ConnectorCall) throws -> Response {
+        let externalId = try call.parameter("externalId")
+        guard !externalId.isEmpty, externalId.unicodeScalars.count <= 255 else {
+            throw Problem.invalidField("externalId", "must be 1 to 255 characters")
+        }
+        var body = try RequestSupport.jsonObject(call.request)
+        body["externalId"] = .string(externalId)
+        let input = try Record.Input.parse(body).validated()
+        let clientId = call.client.clientId
+
+        for attempt in 1...3 {
+            do {
+                return try call.connection.transaction { connection in
+                    if let current = try Store.find(externalId: externalId, clientId: clientId, on: connection, forUpdate: true) {
+                        try RequestSupport.checkIfMatch(call.request, currentVersion: current.version)
+                        return try update(current, to: input, call: call, on: connection)
+                    }
+                    try RequestSupport.checkIfMatch(call.request, currentVersion: nil)
+                    if call.client.options.smartMatch,
+                       let match = try Store.smartMatch(input.person, clientId: clientId, on: connection) {
+                        return try update(match, to: input, call: call, on: connection)
+                    }
+                    try checkReferences(input, clientId: clientId, on: connection)
+                    let record = try Store.insert(input, clientId: clientId, on: connection)
+                    try resolveSyncErrors(record, call: call, on: connection)
+                    return RequestSupport.record(record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)")
+                }
+            } catch let error as PostgresError where isExternalIdConflict(error) && attempt < 3 {
+                continue  // a concurrent save created it first: this time we find it
+            }
+        }
+        throw Problem.conflict("The record with externalId \(externalId) is being written concurrently; retry.")
+    }
+
+    private static func update(_ current: Record, to input: Record.Input, call: ConnectorCall, on connection: PostgresConnection) throws -> Response {
+        if input != current.input { try checkReferences(input, clientId: call.client.clientId, on: connection) }
+        let updated = try Store.update(current, to: input, clientId: call.client.clientId, on: connection)
+        try resolveSyncErrors(updated, call: call, on: connection)
+        return RequestSupport.record(updated.json, version: updated.version)
+    }
+
+    static func checkReferences(_ input: Record.Input, clientId: String, on connection: PostgresConnection) throws {
+        try Store.checkClub(input.person.clubId, clientId: clientId, on: connection)
+        try input.checkReferences(clientId: clientId, on: connection)
+    }
+
+    static func require(_ idText: String, _ call: ConnectorCall, forUpdate: Bool = false) throws -> Record {
+        guard let id = RecordID.parse(idText),
+              let record = try Store.find(id, clientId: call.client.clientId, on: call.connection, forUpdate: forUpdate)
+        else { throw Problem.notFound("No \(Record.noun) with id \(idText).") }
+        return record
+    }
+
+    static func externalIdTaken(_ externalId: String, existingId: UUID?) -> Problem {
+        var extensions = JSONObject()
+        if let existingId { extensions["existingId"] = .string(existingId.lowercasedString) }
+        return Problem.conflict("A \(Record.noun) with externalId \(externalId) already exists.", extensions: extensions)
+    }
+
+    static func isExternalIdConflict(_ error: PostgresError) -> Bool {
+        error.code == .uniqueViolation && (error.constraint?.hasSuffix("external_id_key") ?? false)
+    }
+
+    /// A concurrent write took the external id between the check and the write.
+    static func catchingExternalIdConflict<T>(_ externalId: String?, _ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as PostgresError where isExternalIdConflict(error) {
+            throw externalIdTaken(externalId ?? "", existingId: nil)
+        }
+    }
+
+    static func resolveSyncErrors(_ record: Record, call: ConnectorCall, on connection: PostgresConnection) throws {
+        try SyncErrors.resolve(resource: Record.resource, externalId: record.input.person.externalId, recordId: record.id,
+                               clientId: call.client.clientId, on: connection)
+    }
+}
