@@ -78,6 +78,13 @@ import Testing
             #expect(changed["version"] == .number(2))
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/crm-42", json: body, headers: [("If-Match", "\"1\"")], auth: auth).status == 412)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-one", json: body, headers: [("If-Match", "\"1\"")], auth: auth).status == 412)
+
+            // An external id is trimmed like every field, for the lookup as for the record.
+            let padded = try server.request("PUT", "/v1/prospects/by-external-id/%20crm-42%20", json: body, auth: auth)
+            #expect(padded.status == 200, "\(padded)")
+            #expect(padded.string("id") == created.string("id"))
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/%20", json: body, auth: auth).status == 422)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/a%0Bb", json: body, auth: auth).status == 422)
         }
     }
 

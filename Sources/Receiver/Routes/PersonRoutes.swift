@@ -17,9 +17,9 @@ struct PersonRoutes<Record: PersonRecord> {
             let request = call.request
             let page = try Page.parse(try RequestSupport.queryValue(request, "limit"), try RequestSupport.queryValue(request, "cursor"), keyCount: 2)
             let filter = PersonListFilter(
-                clubId: try RequestSupport.queryValue(request, "clubId"),
-                email: try RequestSupport.queryValue(request, "email"),
-                externalId: try RequestSupport.queryValue(request, "externalId"),
+                clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
+                email: try RequestSupport.queryText(request, "email", maxLength: 254),
+                externalId: try RequestSupport.queryText(request, "externalId", maxLength: 255),
                 updatedSince: try RequestSupport.queryTimestamp(request, "updatedSince"),
                 includeDisabledClubs: try RequestSupport.queryBool(request, "includeDisabledClubs") ?? false)
             let records = try Store.list(clientId: call.client.clientId, filter: filter, page: page, on: call.connection)
@@ -80,13 +80,13 @@ struct PersonRoutes<Record: PersonRecord> {
     /// one inserts (201); the others hit the unique constraint, start over, find
     /// the record and update it (200, same version if nothing changed).
     static func save(_ call: ConnectorCall) throws -> Response {
-        let externalId = try call.parameter("externalId")
-        guard !externalId.isEmpty, externalId.unicodeScalars.count <= 255 else {
-            throw Problem.invalidField("externalId", "must be 1 to 255 characters")
-        }
         var body = try RequestSupport.jsonObject(call.request)
-        body["externalId"] = .string(externalId)
+        body["externalId"] = .string(try call.parameter("externalId"))
         let input = try Record.Input.parse(body).validated()
+        // Read back from the validated input, so lookup and storage use the same (trimmed) id.
+        guard let externalId = input.person.externalId else {
+            throw Problem.invalidField("externalId", "must not be blank")
+        }
         let clientId = call.client.clientId
 
         for attempt in 1...3 {
@@ -106,11 +106,12 @@ struct PersonRoutes<Record: PersonRecord> {
                     try resolveSyncErrors(record, call: call, on: connection)
                     return RequestSupport.record(record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)")
                 }
-            } catch let error as PostgresError where isExternalIdConflict(error) && attempt < 3 {
-                continue  // a concurrent save created it first: this time we find it
+            } catch let error as PostgresError where isExternalIdConflict(error) {
+                // A concurrent save created it first: the next attempt finds it.
+                if attempt == 3 { throw Problem.conflict("The record with externalId \(externalId) is being written concurrently; retry.") }
             }
         }
-        throw Problem.conflict("The record with externalId \(externalId) is being written concurrently; retry.")
+        preconditionFailure("the loop returns or throws")
     }
 
     private static func update(_ current: Record, to input: Record.Input, call: ConnectorCall, on connection: PostgresConnection) throws -> Response {

@@ -41,6 +41,15 @@ enum RequestSupport {
         return values.first
     }
 
+    /// A single-valued text filter of at most `maxLength` characters; longer is a 400.
+    static func queryText(_ request: Request, _ name: String, maxLength: Int) throws -> String? {
+        guard let value = try queryValue(request, name) else { return nil }
+        guard !value.isEmpty, value.unicodeScalars.count <= maxLength else {
+            throw Problem.badRequest("The query parameter \(name) must be 1 to \(maxLength) characters.")
+        }
+        return value
+    }
+
     static func queryBool(_ request: Request, _ name: String) throws -> Bool? {
         guard let text = try queryValue(request, name) else { return nil }
         switch text {

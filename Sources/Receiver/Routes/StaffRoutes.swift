@@ -10,8 +10,8 @@ struct StaffRoutes {
             let page = try Page.parse(try RequestSupport.queryValue(request, "limit"), try RequestSupport.queryValue(request, "cursor"), keyCount: 2)
             let staff = try StaffStore.list(
                 clientId: call.client.clientId,
-                clubId: try RequestSupport.queryValue(request, "clubId"),
-                email: try RequestSupport.queryValue(request, "email"),
+                clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
+                email: try RequestSupport.queryText(request, "email", maxLength: 254),
                 page: page, on: call.connection)
             return .json(page.listBody(staff, json: \.json, sortKey: StaffStore.sortKey))
         })

@@ -21,13 +21,19 @@ enum SyncErrors {
     /// Records a rejection. Best effort: a failure to record is logged by the
     /// caller's problem flow, never turns the client's 4xx into a 500.
     static func record(_ problem: Problem, resource: SyncErrorResource, call: ConnectorCall) {
-        let externalId = call.parameters["externalId"]
-            ?? (try? RequestSupport.jsonObject(call.request, allowMergePatch: true))?["externalId"]?.stringValue
+        // The external id comes from a rejected request: kept only if it is a clean one.
+        let externalId = (call.parameters["externalId"]
+            ?? (try? RequestSupport.jsonObject(call.request, allowMergePatch: true))?["externalId"]?.stringValue)
+            .flatMap { candidate -> String? in
+                var reader = FieldReader(["externalId": .string(candidate)])
+                let value = reader.string("externalId", maxLength: 255)
+                return value == candidate ? value : nil
+            }
         let recordId = call.parameters["id"].flatMap(RecordID.parse)
         let problemJSON = String(decoding: JSONWriter.serialize(.object(problem.jsonObject)), as: UTF8.self)
         _ = try? call.connection.execute("""
             INSERT INTO sync_errors (client_id, operation, resource, external_id, record_id, request_id, problem)
-            VALUES (\(call.client.clientId), \(call.operation), \(resource.rawValue), \(externalId.map { String($0.prefix(255)) }),
+            VALUES (\(call.client.clientId), \(call.operation), \(resource.rawValue), \(externalId),
                     \(recordId), \(call.requestID), \(PostgresJSON(text: problemJSON)))
             """)
     }
