@@ -17,3 +17,9 @@ echo "test: building"
 swift build --build-tests
 echo "test: running the tests"
 swift test --skip-build "$@"
+
+# The contract check runs only for a full test run, not a filtered one.
+if [ $# -eq 0 ]; then
+    echo "test: OpenAPI conformance (schemathesis against a live server)"
+    scripts/conformance.sh 15
+fi
