@@ -8,7 +8,7 @@ set -euo pipefail
 profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
 if [ "$profile" = test ]; then
-    packages+=(curl openssl python3-pip)
+    packages+=(curl openssl)
 fi
 
 missing=()
