@@ -53,13 +53,14 @@ enum RequestID {
         mutating func make() -> String {
             var bits = next()
             var more = next()
-            return String(unsafeUninitializedCapacity: 15) { buffer in
+            var bytes: (UInt64, UInt64) = (0, 0)
+            return withUnsafeMutableBytes(of: &bytes) { buffer in
                 for index in 0..<15 {
                     if index == 10 { bits = more; more = 0 }
                     buffer[index] = Self.symbol(bits & 63)
                     bits >>= 6
                 }
-                return 15
+                return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<15]), as: UTF8.self)
             }
         }
     }
