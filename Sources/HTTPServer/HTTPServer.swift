@@ -91,14 +91,15 @@ public final class HTTPServer: Sendable {
 
     /// The configuration the server was created with.
     public let configuration: Configuration
-    private let routes: RouteTree
+    private let router: Router
     private let logger: Logger
     private let state = Mutex(State.idle)
 
     /// Builds the route tree; throws ``RouterError`` for a malformed template or a collision.
     public init(configuration: Configuration = Configuration(), router: Router, logger: Logger = Logger(label: "http")) throws {
         self.configuration = configuration
-        self.routes = try router.build()
+        self.router = router
+        _ = try router.build()  // validate now; each loop builds its own copy at start
         self.logger = logger
     }
 
@@ -146,7 +147,7 @@ public final class HTTPServer: Sendable {
             do {
                 let pool = try WorkerPool(count: configuration.workerThreads)
                 workers = pool
-                let shared = ServerShared(configuration: configuration, routes: routes, workers: pool, logger: logger)
+                let shared = ServerShared(configuration: configuration, workers: pool, logger: logger)
                 for index in 0..<loopCount {
                     let epoll = try Epoll()
                     let handle: EventLoopHandle
@@ -161,8 +162,9 @@ public final class HTTPServer: Sendable {
                         throw error
                     }
                     let listener = listeners[index]
+                    let routes = try router.build()
                     threads.append(try PosixThread.spawn(name: "http-io-\(index)") {
-                        EventLoop(handle: handle, epoll: epoll, listenerFD: listener, shared: shared).run()
+                        EventLoop(handle: handle, epoll: epoll, listenerFD: listener, shared: shared, routes: routes).run()
                     })
                     listenersHandedOff += 1
                     handles.append(handle)

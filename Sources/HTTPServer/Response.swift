@@ -22,19 +22,24 @@ public struct Response: Sendable {
     /// A UTF-8 text response; sets `Content-Type: text/plain; charset=utf-8` unless given.
     public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], text: String) {
         self.init(status: status, headerFields: headerFields, body: Array(text.utf8))
-        if self.headerFields[.contentType] == nil {
-            self.headerFields[.contentType] = "text/plain; charset=utf-8"
+        if !self.headerFields.contains(.contentType) {
+            self.headerFields.append(Self.plainTextType)
         }
     }
 
     /// A JSON response from already-encoded bytes; sets `Content-Type: application/json`.
     public static func json(_ body: [UInt8], status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:]) -> Response {
         var response = Response(status: status, headerFields: headerFields, body: body)
-        if response.headerFields[.contentType] == nil {
-            response.headerFields[.contentType] = "application/json"
+        if !response.headerFields.contains(.contentType) {
+            response.headerFields.append(jsonType)
         }
         return response
     }
+
+    // Built once (legalizing a field value scans it); only literal strings inside, so sharing
+    // them between threads costs no reference counting.
+    private static let plainTextType = HTTPField(name: .contentType, value: "text/plain; charset=utf-8")
+    private static let jsonType = HTTPField(name: .contentType, value: "application/json")
 
     /// An RFC 9457 `application/problem+json` response:
     /// `{"type":"about:blank","title":"Not Found","status":404,"detail":"..."}`.

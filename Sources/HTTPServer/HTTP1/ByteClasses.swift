@@ -14,55 +14,57 @@ enum ASCII {
     static let equals: UInt8 = 0x3D
     static let ampersand: UInt8 = 0x26
 
-    /// 256 bits per class: bit set = member.
-    private static let tcharTable: [UInt64] = table { byte in
-        // RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
-        //   "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
-        isAlphaNumeric(byte) || "!#$%&'*+-.^_`|~".utf8.contains(byte)
-    }
-    private static let pathCharTable: [UInt64] = table { byte in
-        // RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@", plus "/"
-        // between segments. "%" is validated separately (it must start an escape).
-        isAlphaNumeric(byte) || "-._~!$&'()*+,;=:@/".utf8.contains(byte)
-    }
-    private static let queryCharTable: [UInt64] = table { byte in
-        // RFC 3986 §3.4: query = *( pchar / "/" / "?" )
-        isAlphaNumeric(byte) || "-._~!$&'()*+,;=:@/?".utf8.contains(byte)
-    }
-    private static let fieldValueTable: [UInt64] = table { byte in
-        // RFC 9110 §5.5: field-vchar = VCHAR / obs-text, with SP and HTAB inside the value.
-        // Everything else — NUL, CR, LF, other controls, DEL — is rejected.
-        byte == 0x09 || byte == 0x20 || (0x21...0x7E).contains(byte) || byte >= 0x80
-    }
-    private static let authorityCharTable: [UInt64] = table { byte in
-        // RFC 3986 §3.2: userinfo is forbidden in http(s) URIs (RFC 9110 §4.2.4), so a Host is
-        // reg-name / IP-literal / IPv4address with an optional port.
-        isAlphaNumeric(byte) || "-._~!$&'()*+,;=:[]%".utf8.contains(byte)
-    }
-
-    private static func table(_ member: (UInt8) -> Bool) -> [UInt64] {
-        var bits = [UInt64](repeating: 0, count: 4)
-        for value in 0...255 where member(UInt8(value)) {
-            bits[value >> 6] |= 1 << UInt64(value & 63)
-        }
-        return bits
-    }
-
-    @inline(__always)
-    private static func lookup(_ table: [UInt64], _ byte: UInt8) -> Bool {
-        table.withUnsafeBufferPointer { ($0[Int(byte >> 6)] >> UInt64(byte & 63)) & 1 == 1 }
-    }
+    // The classes are plain switches rather than lookup tables: a table is a global array,
+    // and every use from two event-loop threads would retain and release the same buffer,
+    // bouncing its reference count between cores.
 
     @inline(__always) static func isAlphaNumeric(_ byte: UInt8) -> Bool {
         (byte >= 0x30 && byte <= 0x39) || ((byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A)
     }
     @inline(__always) static func isDigit(_ byte: UInt8) -> Bool { byte >= 0x30 && byte <= 0x39 }
-    @inline(__always) static func isTokenChar(_ byte: UInt8) -> Bool { lookup(tcharTable, byte) }
-    @inline(__always) static func isPathChar(_ byte: UInt8) -> Bool { lookup(pathCharTable, byte) }
-    @inline(__always) static func isQueryChar(_ byte: UInt8) -> Bool { lookup(queryCharTable, byte) }
-    @inline(__always) static func isFieldValueChar(_ byte: UInt8) -> Bool { lookup(fieldValueTable, byte) }
-    @inline(__always) static func isAuthorityChar(_ byte: UInt8) -> Bool { lookup(authorityCharTable, byte) }
     @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool { byte == space || byte == tab }
+
+    /// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." /
+    ///   "^" / "_" / "`" / "|" / "~" / DIGIT / ALPHA
+    @inline(__always) static func isTokenChar(_ byte: UInt8) -> Bool {
+        if isAlphaNumeric(byte) { return true }
+        switch byte {
+        case 0x21, 0x23, 0x24, 0x25, 0x26, 0x27, 0x2A, 0x2B, 0x2D, 0x2E, 0x5E, 0x5F, 0x60, 0x7C, 0x7E: return true
+        default: return false
+        }
+    }
+
+    /// RFC 3986 §2.3 unreserved minus ALPHA / DIGIT, and §2.2 sub-delims: - . _ ~ ! $ & ' ( ) * + , ; =
+    @inline(__always) private static func isUnreservedOrSubDelimiter(_ byte: UInt8) -> Bool {
+        if isAlphaNumeric(byte) { return true }
+        switch byte {
+        case 0x2D, 0x2E, 0x5F, 0x7E, 0x21, 0x24, 0x26, 0x27, 0x28, 0x29, 0x2A, 0x2B, 0x2C, 0x3B, 0x3D: return true
+        default: return false
+        }
+    }
+
+    /// RFC 3986 §3.3: pchar = unreserved / pct-encoded / sub-delims / ":" / "@", plus "/"
+    /// between segments. "%" is validated separately (it must start an escape).
+    @inline(__always) static func isPathChar(_ byte: UInt8) -> Bool {
+        isUnreservedOrSubDelimiter(byte) || byte == 0x3A || byte == 0x40 || byte == 0x2F
+    }
+
+    /// RFC 3986 §3.4: query = *( pchar / "/" / "?" )
+    @inline(__always) static func isQueryChar(_ byte: UInt8) -> Bool {
+        isPathChar(byte) || byte == 0x3F
+    }
+
+    /// RFC 9110 §5.5: field-vchar = VCHAR / obs-text, with SP and HTAB inside the value.
+    /// Everything else — NUL, CR, LF, other controls, DEL — is rejected.
+    @inline(__always) static func isFieldValueChar(_ byte: UInt8) -> Bool {
+        (byte >= 0x20 && byte != 0x7F) || byte == 0x09
+    }
+
+    /// RFC 3986 §3.2: userinfo is forbidden in http(s) URIs (RFC 9110 §4.2.4), so a Host is
+    /// reg-name / IP-literal / IPv4address with an optional port (and pct-encoded octets).
+    @inline(__always) static func isAuthorityChar(_ byte: UInt8) -> Bool {
+        isUnreservedOrSubDelimiter(byte) || byte == 0x3A || byte == 0x5B || byte == 0x5D || byte == 0x25
+    }
 
     /// The value of a hexadecimal digit, or nil.
     @inline(__always) static func hexValue(_ byte: UInt8) -> Int? {

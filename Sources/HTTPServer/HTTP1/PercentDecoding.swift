@@ -19,8 +19,8 @@ enum PercentDecoding {
             break
         }
         if !hasEscape {
-            guard let string = String(validating: bytes, as: UTF8.self) else { return .failure(.invalidUTF8) }
-            return .success(string)
+            guard UTF8Validation.isValid(bytes) else { return .failure(.invalidUTF8) }
+            return .success(String(decoding: bytes, as: UTF8.self))
         }
         var decoded = [UInt8]()
         decoded.reserveCapacity(bytes.count)
@@ -40,8 +40,10 @@ enum PercentDecoding {
                 index += 1
             }
         }
-        guard let string = String(validating: decoded, as: UTF8.self) else { return .failure(.invalidUTF8) }
-        return .success(string)
+        return decoded.withUnsafeBytes { decoded in
+            guard UTF8Validation.isValid(decoded) else { return .failure(.invalidUTF8) }
+            return .success(String(decoding: decoded, as: UTF8.self))
+        }
     }
 
     static func decode(_ bytes: some Collection<UInt8>, plusAsSpace: Bool = false) -> Result<String, Failure> {
@@ -91,5 +93,50 @@ enum PercentDecoding {
     /// Parses a query string; nil when any part is invalid.
     static func parseQuery(_ bytes: [UInt8]) -> QueryParameters? {
         try? bytes.withUnsafeBytes { parseQuery($0) }.get()
+    }
+}
+
+/// UTF-8 validation (RFC 3629 §4: no overlongs, no surrogates, nothing above U+10FFFF).
+///
+/// Written out rather than using `String(validating:as:)`, whose generic implementation looks
+/// up type metadata at run time on every call — measurable on a path run for every request.
+enum UTF8Validation {
+    static func isValid(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let count = bytes.count
+        var index = 0
+        @inline(__always) func continuation(_ offset: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+            index + offset < count && range.contains(bytes[index + offset])
+        }
+        while index < count {
+            let lead = bytes[index]
+            switch lead {
+            case 0x00...0x7F:
+                index += 1
+            case 0xC2...0xDF:
+                guard continuation(1) else { return false }
+                index += 2
+            case 0xE0:
+                guard continuation(1, 0xA0...0xBF), continuation(2) else { return false }
+                index += 3
+            case 0xE1...0xEC, 0xEE...0xEF:
+                guard continuation(1), continuation(2) else { return false }
+                index += 3
+            case 0xED:
+                guard continuation(1, 0x80...0x9F), continuation(2) else { return false }
+                index += 3
+            case 0xF0:
+                guard continuation(1, 0x90...0xBF), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF1...0xF3:
+                guard continuation(1), continuation(2), continuation(3) else { return false }
+                index += 4
+            case 0xF4:
+                guard continuation(1, 0x80...0x8F), continuation(2), continuation(3) else { return false }
+                index += 4
+            default:
+                return false
+            }
+        }
+        return true
     }
 }

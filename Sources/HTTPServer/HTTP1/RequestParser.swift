@@ -348,6 +348,7 @@ struct HTTPRequestParser {
         }
 
         var queryStart = bytes.count  // index of "?" or end
+        var pathHasEscape = false
         var index = pathStart
         while index < bytes.count {
             let byte = bytes[index]
@@ -359,6 +360,7 @@ struct HTTPRequestParser {
                 guard index + 2 < bytes.count, ASCII.hexValue(bytes[index + 1]) != nil,
                       ASCII.hexValue(bytes[index + 2]) != nil
                 else { return .invalidPercentEncoding }
+                pathHasEscape = true
                 index += 3
                 continue
             }
@@ -382,17 +384,27 @@ struct HTTPRequestParser {
 
         // All bytes are ASCII now, so UTF-8 offsets equal character offsets.
         target = String(decoding: bytes, as: UTF8.self)
-        let utf8 = target.utf8
-        let pathLower = utf8.index(utf8.startIndex, offsetBy: pathStart)
-        let pathUpper = utf8.index(utf8.startIndex, offsetBy: queryStart)
-        rawPath = pathStart == queryStart ? "/" : target[pathLower..<pathUpper]
-        switch PercentDecoding.decode(UnsafeRawBufferPointer(rebasing: bytes[pathStart..<queryStart])) {
-        case .success(let decoded): path = decoded.isEmpty ? "/" : decoded
-        case .failure(let failure): return Self.reason(for: failure)
+        if pathStart == 0 && queryStart == bytes.count {
+            rawPath = target[...]  // the common case: the whole target is the path
+        } else if pathStart == queryStart {
+            rawPath = "/"
+        } else {
+            let utf8 = target.utf8
+            let lower = utf8.index(utf8.startIndex, offsetBy: pathStart)
+            let upper = utf8.index(lower, offsetBy: queryStart - pathStart)
+            rawPath = target[lower..<upper]
+        }
+        if !pathHasEscape {
+            path = pathStart == 0 && queryStart == bytes.count ? target : (rawPath.isEmpty ? "/" : String(rawPath))
+        } else {
+            switch PercentDecoding.decode(UnsafeRawBufferPointer(rebasing: bytes[pathStart..<queryStart])) {
+            case .success(let decoded): path = decoded.isEmpty ? "/" : decoded
+            case .failure(let failure): return Self.reason(for: failure)
+            }
         }
         if queryStart < bytes.count {
             let queryBytes = UnsafeRawBufferPointer(rebasing: bytes[(queryStart + 1)...])
-            rawQuery = String(target[utf8.index(after: pathUpper)...])
+            rawQuery = String(decoding: queryBytes, as: UTF8.self)
             switch PercentDecoding.parseQuery(queryBytes) {
             case .success(let parameters): query = parameters
             case .failure(let failure): return Self.reason(for: failure)
@@ -428,7 +440,11 @@ struct HTTPRequestParser {
         let value = ASCII.trimmingWhitespace(UnsafeRawBufferPointer(rebasing: line[(colon + 1)...]))
         // RFC 9110 §5.5: field values never contain CR, LF or NUL; other controls are invalid
         // too. Rejecting (rather than replacing) keeps us in agreement with strict proxies.
-        guard value.allSatisfy(ASCII.isFieldValueChar) else { return .invalidFieldValue }
+        var isASCII = true
+        for byte in value {
+            guard ASCII.isFieldValueChar(byte) else { return .invalidFieldValue }
+            if byte >= 0x80 { isASCII = false }
+        }
 
         let name: HTTPField.Name
         let role: KnownFieldNames.Role
@@ -468,7 +484,8 @@ struct HTTPRequestParser {
                 }
             }
         }
-        fields.append(HTTPField(name: name, value: value))
+        // ASCII values (nearly all) become Strings directly; obs-text keeps its raw bytes.
+        fields.append(isASCII ? HTTPField(name: name, value: String(decoding: value, as: UTF8.self)) : HTTPField(name: name, value: value))
         return nil
     }
 

@@ -17,6 +17,7 @@ struct ResponseEncoder {
     /// `HTTP/1.1 100 Continue` (RFC 9110 §15.2.1), sent before reading an expected body.
     static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
 
+    private let statusLines = StatusLines()
     private(set) var dateLine: [UInt8] = []
     private var dateSecond = -1
     private let serverLine: [UInt8]
@@ -46,7 +47,7 @@ struct ResponseEncoder {
     ) -> Int {
         let start = out.count
         let code = response.status.code
-        StatusLines.append(response.status, to: &out)
+        statusLines.append(response.status, to: &out)
         out.append(contentsOf: dateLine)
         out.append(contentsOf: serverLine)
         // RFC 9110 §8.6: no Content-Length in 1xx or 204; for 304 it would describe the

@@ -1,15 +1,17 @@
+import Glibc
 import HTTPTypes
 
 /// One node of the immutable route tree: a path position reached by literal or parameter
 /// segments, with the routes (by method) that end here.
 final class RouteNode: Sendable {
-    let literals: [(segment: String, node: RouteNode)]
+    /// Literal children, keyed by the segment's UTF-8 bytes (matched against decoded bytes).
+    let literals: [(segment: [UInt8], node: RouteNode)]
     let parameter: RouteNode?
     let routes: [Route]
     /// The `Allow` field value for 405 responses at this node (GET implies HEAD).
     let allow: String
 
-    init(literals: [(segment: String, node: RouteNode)], parameter: RouteNode?, routes: [Route]) {
+    init(literals: [(segment: [UInt8], node: RouteNode)], parameter: RouteNode?, routes: [Route]) {
         self.literals = literals
         self.parameter = parameter
         self.routes = routes
@@ -46,7 +48,7 @@ struct RouteTree: Sendable {
 
             func freeze() -> RouteNode {
                 RouteNode(
-                    literals: literals.map { ($0.segment, $0.node.freeze()) },
+                    literals: literals.map { (Array($0.segment.utf8), $0.node.freeze()) },
                     parameter: parameter?.freeze(), routes: routes)
             }
         }
@@ -128,42 +130,65 @@ struct RouteTree: Sendable {
 
     /// Finds the route for `method` and a raw (percent-encoded, validated) path.
     func match(method: HTTPRequest.Method, rawPath: Substring) -> Match {
-        guard rawPath.first == "/" else { return .notFound }
+        var path = rawPath
+        return path.withUTF8 { match(method: method, bytes: UnsafeRawBufferPointer($0)) }
+    }
+
+    private func match(method: HTTPRequest.Method, bytes: UnsafeRawBufferPointer) -> Match {
+        guard bytes.first == ASCII.slash else { return .notFound }
         var values: [String] = []
-        let rest = rawPath.dropFirst()
-        guard let node = Self.find(root, rest, atEnd: rest.isEmpty, values: &values) else { return .notFound }
-        if let route = node.routes.first(where: { $0.method == method }) {
+        guard let node = Self.find(root, bytes, from: 1, atEnd: bytes.count == 1, values: &values) else { return .notFound }
+        for route in node.routes where route.method == method {
             return .found(route, PathParameters(names: route.parameterNames, values: values))
         }
         // RFC 9110 §9.3.2: HEAD is GET without the content; serve it from the GET route.
-        if method == .head, let route = node.routes.first(where: { $0.method == .get }) {
-            return .found(route, PathParameters(names: route.parameterNames, values: values))
+        if method == .head {
+            for route in node.routes where route.method == .get {
+                return .found(route, PathParameters(names: route.parameterNames, values: values))
+            }
         }
         return .methodNotAllowed(allow: node.allow)
     }
 
     /// Depth-first: literal children before the parameter child, backtracking on dead ends.
-    /// `path` is what remains after the "/" that ended the previous segment.
-    private static func find(_ node: RouteNode, _ path: Substring, atEnd: Bool, values: inout [String]) -> RouteNode? {
+    /// `start` is where the current segment begins (after its "/"); `atEnd`: no segment left.
+    private static func find(
+        _ node: RouteNode, _ path: UnsafeRawBufferPointer, from start: Int, atEnd: Bool, values: inout [String]
+    ) -> RouteNode? {
         if atEnd { return node.routes.isEmpty ? nil : node }
-        let slash = path.firstIndex(of: "/")
-        let rawSegment = path[..<(slash ?? path.endIndex)]
-        let rest = slash.map { path[path.index(after: $0)...] } ?? path[path.endIndex...]
-        let restAtEnd = slash == nil
-        let decoded: Substring
-        if rawSegment.utf8.contains(ASCII.percent) {
-            guard case .success(let string) = PercentDecoding.decode(Array(rawSegment.utf8)) else { return nil }
-            decoded = string[...]
-        } else {
-            decoded = rawSegment
+        var end = start
+        var hasEscape = false
+        while end < path.count && path[end] != ASCII.slash {
+            if path[end] == ASCII.percent { hasEscape = true }
+            end += 1
         }
-        for (literal, child) in node.literals where literal == decoded {
-            if let found = find(child, rest, atEnd: restAtEnd, values: &values) { return found }
+        let nextAtEnd = end == path.count
+        let raw = UnsafeRawBufferPointer(rebasing: path[start..<end])
+        if hasEscape {
+            // Decoded per segment, so "%2F" stays inside its segment.
+            guard case .success(let decoded) = PercentDecoding.decode(raw) else { return nil }
+            var decodedBytes = Array(decoded.utf8)
+            return decodedBytes.withUnsafeMutableBytes { segment in
+                descend(node, UnsafeRawBufferPointer(segment), path, next: end + 1, nextAtEnd: nextAtEnd, values: &values)
+            }
+        }
+        return descend(node, raw, path, next: end + 1, nextAtEnd: nextAtEnd, values: &values)
+    }
+
+    private static func descend(
+        _ node: RouteNode, _ segment: UnsafeRawBufferPointer, _ path: UnsafeRawBufferPointer, next: Int, nextAtEnd: Bool,
+        values: inout [String]
+    ) -> RouteNode? {
+        for (literal, child) in node.literals where literal.count == segment.count {
+            let equal = literal.withUnsafeBytes { literal in
+                segment.count == 0 || memcmp(literal.baseAddress!, segment.baseAddress!, segment.count) == 0
+            }
+            if equal, let found = find(child, path, from: next, atEnd: nextAtEnd, values: &values) { return found }
         }
         // A parameter never matches an empty segment ("/v1/prospects/" is not an {id}).
-        if let parameter = node.parameter, !decoded.isEmpty {
-            values.append(String(decoded))
-            if let found = find(parameter, rest, atEnd: restAtEnd, values: &values) { return found }
+        if let parameter = node.parameter, !segment.isEmpty {
+            values.append(String(decoding: segment, as: UTF8.self))
+            if let found = find(parameter, path, from: next, atEnd: nextAtEnd, values: &values) { return found }
             values.removeLast()
         }
         return nil

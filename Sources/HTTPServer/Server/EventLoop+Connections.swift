@@ -296,12 +296,12 @@ extension EventLoop {
     }
 
     func expireTimers() {
-        for kind in TimerKind.armed {
+        for index in 0..<TimerKind.armedCount {
             while true {
-                let head = timerHeads[kind.rawValue]
+                let head = timerHeads[index]
                 guard head >= 0, let connection = connections[Int(head)], connection.deadline <= now else { break }
                 removeTimer(connection)
-                timerFired(connection, kind)
+                timerFired(connection, TimerKind(rawValue: index)!)
             }
         }
     }

@@ -9,7 +9,7 @@ extension EventLoop {
     func expectContinue(_ connection: Connection) {
         let parser = connection.parser
         defer { if connection.closeAfterFlush { connection.lingerOnClose = true } }  // body left unread
-        switch shared.routes.match(method: parser.currentMethod, rawPath: parser.currentRawPath) {
+        switch routes.match(method: parser.currentMethod, rawPath: parser.currentRawPath) {
         case .found:
             output.append(contentsOf: ResponseEncoder.continueResponse)
         case .notFound:
@@ -36,7 +36,7 @@ extension EventLoop {
         let requestID = incomingRequestID(request.headerFields) ?? requestIDs.make()
         let keepAlive = parsed.keepAlive && !shuttingDown && !connection.peerClosed
         let omitBody = request.method == .head
-        switch shared.routes.match(method: request.method, rawPath: request.rawPath) {
+        switch routes.match(method: request.method, rawPath: request.rawPath) {
         case .notFound:
             writeResponse(
                 connection, notFoundResponse(), requestID: requestID, method: request.method.rawValue,
@@ -49,7 +49,7 @@ extension EventLoop {
                 start: start, omitBody: omitBody, keepAlive: keepAlive, version: request.version)
         case .found(let route, let parameters):
             var context = RequestContext(
-                requestID: requestID, logger: shared.logger, routeTemplate: route.template, parameters: parameters,
+                requestID: requestID, logger: logger, routeTemplate: route.template, parameters: parameters,
                 remoteAddress: connection.remoteAddress, limits: limits)
             if route.isInline {
                 let response = Self.invoke(route.handler, request, &context)
@@ -159,7 +159,7 @@ extension EventLoop {
         removeTimer(connection)  // what comes next (idle, next request) is timed from now
         let duration = MonotonicClock.nanoseconds() &- start
         metrics.record(route: routeIndex, method: method, status: response.status.code, durationNanos: duration)
-        if shared.configuration.accessLog {
+        if accessLog {
             logger.info(
                 "request",
                 metadata: [

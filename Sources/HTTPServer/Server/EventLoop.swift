@@ -23,6 +23,10 @@ final class EventLoop {
     var listenerFD: Int32
     let logger: Logger
     let limits: HTTPServer.Limits
+    /// This loop's own copy of the route tree: nodes shared between loops would have their
+    /// reference counts bounced between cores on every lookup.
+    let routes: RouteTree
+    let accessLog: Bool
 
     var connections: [Connection?] = []
     var connectionCount = 0
@@ -40,8 +44,8 @@ final class EventLoop {
 
     /// Monotonic time of the current iteration.
     var now: UInt64 = MonotonicClock.nanoseconds()
-    var timerHeads = [Int32](repeating: -1, count: TimerKind.armed.count)
-    var timerTails = [Int32](repeating: -1, count: TimerKind.armed.count)
+    var timerHeads = [Int32](repeating: -1, count: TimerKind.armedCount)
+    var timerTails = [Int32](repeating: -1, count: TimerKind.armedCount)
     let timerDurations: [UInt64]
 
     let readBuffer: UnsafeMutableRawBufferPointer
@@ -51,8 +55,10 @@ final class EventLoop {
     var requestIDs = RequestID.Generator()
     var metrics: LoopMetrics
 
-    init(handle: EventLoopHandle, epoll: Epoll, listenerFD: Int32, shared: ServerShared) {
+    init(handle: EventLoopHandle, epoll: Epoll, listenerFD: Int32, shared: ServerShared, routes: RouteTree) {
         self.handle = handle
+        self.routes = routes
+        self.accessLog = shared.configuration.accessLog
         self.shared = shared
         self.epoll = epoll
         self.listenerFD = listenerFD
@@ -61,7 +67,7 @@ final class EventLoop {
         self.logger = logger
         self.limits = shared.configuration.limits
         let timeouts = shared.configuration.timeouts
-        var durations = [UInt64](repeating: 0, count: TimerKind.armed.count)
+        var durations = [UInt64](repeating: 0, count: TimerKind.armedCount)
         durations[TimerKind.idle.rawValue] = timeouts.idle.nanoseconds
         durations[TimerKind.header.rawValue] = timeouts.headerRead.nanoseconds
         durations[TimerKind.body.rawValue] = timeouts.bodyRead.nanoseconds
@@ -70,7 +76,7 @@ final class EventLoop {
         self.timerDurations = durations
         self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         self.encoder = ResponseEncoder(serverName: shared.configuration.serverName)
-        self.metrics = LoopMetrics(enabled: shared.configuration.metrics, routes: shared.routes.routes)
+        self.metrics = LoopMetrics(enabled: shared.configuration.metrics, routes: routes.routes)
         output.reserveCapacity(64 * 1024)
     }
 
@@ -109,8 +115,8 @@ final class EventLoop {
     private func nextTimeout() -> Int32 {
         if !ready.isEmpty || acceptReady && acceptPausedUntil == nil { return 0 }
         var earliest = UInt64.max
-        for kind in TimerKind.armed {
-            let head = timerHeads[kind.rawValue]
+        for kind in 0..<TimerKind.armedCount {
+            let head = timerHeads[kind]
             if head >= 0, let connection = connections[Int(head)] {
                 earliest = min(earliest, connection.deadline)
             }

@@ -12,22 +12,20 @@ struct LoopMetrics {
     static let unmatchedRoute = -1
     static let invalidRequest = -2
 
-    private struct CounterKey: Hashable {
-        let route: Int
-        let method: UInt8
-        let status: Int
-    }
-
     private static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "OTHER"]
 
     private let enabled: Bool
     private let templates: [String]
-    private var counters: [CounterKey: Counter] = [:]
-    private var timers: [Int: Timer] = [:]
+    /// Per route (index + 2, so the two pseudo-routes fit), the counters seen so far keyed by
+    /// method and status: a handful each, so a linear scan beats hashing.
+    private var counters: [[(key: Int, counter: Counter)]]
+    private var timers: [Timer?]
 
     init(enabled: Bool, routes: [Route]) {
         self.enabled = enabled
         self.templates = routes.map(\.template)
+        self.counters = Array(repeating: [], count: routes.count + 2)
+        self.timers = Array(repeating: nil, count: routes.count + 2)
     }
 
     static func methodIndex(_ method: String) -> UInt8 {
@@ -54,22 +52,29 @@ struct LoopMetrics {
     /// Counts one response and records its duration.
     mutating func record(route: Int, method: String, status: Int, durationNanos: UInt64) {
         guard enabled else { return }
-        let key = CounterKey(route: route, method: Self.methodIndex(method), status: status)
-        if let counter = counters[key] {
-            counter.increment()
-        } else {
-            let counter = Counter(
+        let slot = route + 2
+        let methodIndex = Self.methodIndex(method)
+        let key = Int(methodIndex) << 16 | status
+        var counter: Counter?
+        for entry in counters[slot] where entry.key == key {
+            counter = entry.counter
+            break
+        }
+        if counter == nil {
+            let made = Counter(
                 label: "http_requests_total",
-                dimensions: [("route", routeLabel(route)), ("method", Self.methods[Int(key.method)]), ("status", String(status))])
-            counters[key] = counter
-            counter.increment()
+                dimensions: [("route", routeLabel(route)), ("method", Self.methods[Int(methodIndex)]), ("status", String(status))])
+            counters[slot].append((key, made))
+            counter = made
         }
-        if let timer = timers[route] {
-            timer.recordNanoseconds(Int64(clamping: durationNanos))
+        counter!.increment()
+        let timer: Timer
+        if let existing = timers[slot] {
+            timer = existing
         } else {
-            let timer = Timer(label: "http_request_duration_seconds", dimensions: [("route", routeLabel(route))])
-            timers[route] = timer
-            timer.recordNanoseconds(Int64(clamping: durationNanos))
+            timer = Timer(label: "http_request_duration_seconds", dimensions: [("route", routeLabel(route))])
+            timers[slot] = timer
         }
+        timer.recordNanoseconds(Int64(clamping: durationNanos))
     }
 }

@@ -35,22 +35,32 @@ enum RequestID {
 
         private func rotate(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
 
-        private static let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+        /// 0-63 → A-Z a-z 0-9 - _ (arithmetic, not a shared table: see ``ASCII``).
+        @inline(__always)
+        private static func symbol(_ value: UInt64) -> UInt8 {
+            let v = UInt8(truncatingIfNeeded: value)
+            switch v {
+            case 0..<26: return 0x41 + v
+            case 26..<52: return 0x61 + v - 26
+            case 52..<62: return 0x30 + v - 52
+            case 62: return 0x2D
+            default: return 0x5F
+            }
+        }
 
         /// 15 characters of a 64-symbol alphabet (90 bits). Fifteen bytes is the longest
         /// string Swift stores inline, so a new id allocates nothing.
         mutating func make() -> String {
             var bits = next()
             var more = next()
-            return String(unsafeUninitializedCapacity: 15) { buffer in
-                Self.alphabet.withUnsafeBufferPointer { alphabet in
-                    for index in 0..<15 {
-                        if index == 10 { bits = more; more = 0 }
-                        buffer[index] = alphabet[Int(bits & 63)]
-                        bits >>= 6
-                    }
+            var bytes: (UInt64, UInt64) = (0, 0)
+            return withUnsafeMutableBytes(of: &bytes) { buffer in
+                for index in 0..<15 {
+                    if index == 10 { bits = more; more = 0 }
+                    buffer[index] = Self.symbol(bits & 63)
+                    bits >>= 6
                 }
-                return 15
+                return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[0..<15]), as: UTF8.self)
             }
         }
     }

@@ -3,19 +3,19 @@ import Logging
 import Metrics
 import Synchronization
 
-/// What every event loop of one server shares: immutable configuration and routes, the worker
-/// pool, and the process-wide connection count (for the connection cap).
+/// What every event loop of one server shares: immutable configuration, the worker pool, and
+/// the process-wide connection count (for the connection cap). Kept off the per-request path
+/// where possible: objects touched by both loops on every request have their reference counts
+/// bounced between cores.
 final class ServerShared: Sendable {
     let configuration: HTTPServer.Configuration
-    let routes: RouteTree
     let workers: WorkerPool
     let logger: Logger
     let openConnections = Atomic<Int>(0)
     let connectionsMeter: Meter?
 
-    init(configuration: HTTPServer.Configuration, routes: RouteTree, workers: WorkerPool, logger: Logger) {
+    init(configuration: HTTPServer.Configuration, workers: WorkerPool, logger: Logger) {
         self.configuration = configuration
-        self.routes = routes
         self.workers = workers
         self.logger = logger
         self.connectionsMeter = configuration.metrics ? Meter(label: "http_open_connections") : nil

@@ -15,5 +15,6 @@ enum TimerKind: Int, CaseIterable {
     /// Error response sent and write side shut; draining input before closing.
     case linger
 
-    static let armed: [TimerKind] = [.idle, .header, .body, .write, .linger]
+    /// Kinds with a list (all but `.none`), numbered 0..<armedCount.
+    static let armedCount = 5
 }
