@@ -1,5 +1,5 @@
 # The README's commands. Each installs the system packages it needs first.
-.PHONY: run test build release migrate clean
+.PHONY: run test build release migrate bench clean
 
 # Run the server on its embedded default PostgreSQL (under .data/).
 run: release
@@ -19,6 +19,11 @@ release:
 
 migrate: release
 	.build/release/connector-receiver migrate $(ARGS)
+
+# nginx and connector-receiver side by side under wrk, on loopback; prints a table.
+bench: release
+	scripts/bootstrap.sh bench
+	bench/run.py $(ARGS)
 
 clean:
 	rm -rf .build

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages connector-receiver needs to build, run and test,
-# but only those that are missing. Usage: scripts/bootstrap.sh [run|test]
+# but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench]
 #   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
 #   test            the above plus the tools the test suite drives
+#   bench           the above plus nginx and wrk
 set -euo pipefail
 
 profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
-if [ "$profile" = test ]; then
-    packages+=(curl openssl)
-fi
+case "$profile" in
+    test) packages+=(curl openssl) ;;
+    bench) packages+=(nginx-light wrk) ;;
+esac
 
 missing=()
 for package in "${packages[@]}"; do
