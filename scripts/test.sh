@@ -24,10 +24,18 @@ fi
 # This test lowers the process's descriptor limit to provoke EMFILE, which would
 # break tests running beside it in the same process: it runs alone, after the rest.
 alone="outOfDescriptorsPausesAcceptingAndRecovers"
+log="$cluster/swift-test.log"
 echo "test: running the tests"
-swift test --skip-build --skip "$alone"
+swift test --skip-build --skip "$alone" 2>&1 | tee "$log"
 echo "test: running $alone on its own"
-swift test --skip-build --filter "$alone"
+swift test --skip-build --filter "$alone" 2>&1 | tee -a "$log"
 
 echo "test: OpenAPI conformance (schemathesis against a live server)"
 scripts/conformance.sh 15
+
+# Every step above stops the script on a failure, so reaching here means all passed.
+passed=0
+for count in $(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed after.*/\1/p' "$log"); do
+    passed=$((passed + count))
+done
+echo "test: $passed passed, 0 failed"
