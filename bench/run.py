@@ -9,6 +9,7 @@ median is reported, since a shared 2-core machine is noisy.
 Usage: bench/run.py [--rounds N] [--seconds S] [--connections C]
 """
 import argparse
+import resource
 import os
 import shutil
 import signal
@@ -54,6 +55,49 @@ def peak_rss_kib(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
+
+
+def current_rss_kib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
+
+
+def measure_idle_connections(pid, port, count, url, seconds):
+    """Opens `count` idle keep-alive connections (each sends one request and
+    reads the answer, then stays open), measures the server's RSS growth, and
+    serves a wrk run beside them to show they do not stall other clients."""
+    request = b"GET /healthz HTTP/1.1\r\nHost: bench\r\n\r\n"
+    before = current_rss_kib(pid)
+    sockets = []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=10)
+            s.sendall(request)
+            sockets.append(s)
+        for s in sockets:
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = s.recv(4096)
+                if not chunk:
+                    raise SystemExit("bench: the server closed an idle connection during the measurement")
+                data += chunk
+        time.sleep(1)
+        after = current_rss_kib(pid)
+        beside = run_wrk(url, seconds, 64)
+        still_open = 0
+        for s in sockets:
+            s.setblocking(False)
+            try:
+                still_open += 0 if s.recv(1) == b"" else 1
+            except BlockingIOError:
+                still_open += 1
+        return before, after, beside, still_open
+    finally:
+        for s in sockets:
+            s.close()
 
 
 def start_nginx(workdir, port):
@@ -114,7 +158,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--idle", type=int, default=10000, help="idle keep-alive connections to hold (0: skip)")
     args = parser.parse_args()
+
+    # Room for the idle connections, in this process and in the servers it starts.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = min(hard, max(soft, args.idle * 2 + 1024))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
     workdir = tempfile.mkdtemp(prefix="connector-receiver-bench.")
     os.chmod(workdir, 0o755)
@@ -163,6 +213,15 @@ def main():
         print()
         print(f"connector-receiver / nginx throughput: {statistics.median(ratios):.2f} "
               f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+
+        if args.idle:
+            before, after, beside, still_open = measure_idle_connections(
+                receiver.pid, receiver_port, args.idle, targets["connector-receiver"], args.seconds)
+            per_connection = (after - before) * 1024 / args.idle
+            print()
+            print(f"Idle keep-alive connections: {args.idle} held, {still_open} still open after the run beside them; "
+                  f"server RSS {before / 1024:.1f} → {after / 1024:.1f} MiB = {per_connection:.0f} bytes each")
+            print(f"Served beside them: {beside['rps']:.0f} req/s, p99 {beside['p99_us'] / 1000:.2f} ms, errors {beside['errors']:.0f}")
     finally:
         for process in reversed(processes):
             process.send_signal(signal.SIGTERM)
