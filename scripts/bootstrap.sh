@@ -9,7 +9,7 @@ set -euo pipefail
 profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
 case "$profile" in
-    test) packages+=(curl openssl) ;;
+    test) packages+=(curl openssl slowhttptest) ;;
     bench) packages+=(nginx-light wrk) ;;
 esac
 

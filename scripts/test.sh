@@ -32,6 +32,8 @@ swift test --skip-build --filter "$alone" 2>&1 | tee -a "$log"
 
 echo "test: OpenAPI conformance (schemathesis against a live server)"
 scripts/conformance.sh 15
+echo "test: slow clients (slowhttptest: slow headers, slow body, slow read)"
+scripts/slowhttp.sh 10 1000
 
 # Every step above stops the script on a failure, so reaching here means all passed.
 passed=0
