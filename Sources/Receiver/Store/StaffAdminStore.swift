@@ -6,15 +6,19 @@ import Postgres
 /// upserts of one email take turns instead of racing to the unique index.
 public enum StaffAdminStore {
     /// A client's staff, active and inactive, ordered by email (case-insensitively)
-    /// then id, those after `after`, at most `limit`.
+    /// then id, those after `after`, at most `limit`; optionally only those of
+    /// one club or with one email (the Connector's `GET /v1/staff` filters).
     public static func list(
-        clientId: String, after: (email: String, id: UUID)?, limit: Int, on connection: PostgresConnection
+        clientId: String, clubId: String? = nil, email: String? = nil,
+        after: (email: String, id: UUID)?, limit: Int, on connection: PostgresConnection
     ) throws -> [StaffRecord] {
         let afterEmail = after?.email
         let afterId = after?.id
         return try connection.query("""
             SELECT \(unescaped: StaffRecord.columns) FROM staff
             WHERE client_id = \(clientId)
+              AND (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
+              AND (\(email)::text IS NULL OR lower(email) = lower(\(email)))
               AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
             ORDER BY lower(email), id
             LIMIT \(limit)
