@@ -49,7 +49,7 @@ cd conformance
 set +e
 PYTHONPATH=. st --no-color --config-file schemathesis.toml run ../openapi.yaml --url "$base" \
     --checks all --phases examples,coverage,fuzzing,stateful \
-    --max-examples "$examples" --workers 1 --seed 20261125
+    --max-examples "$examples" --workers 1 --seed "${CONFORMANCE_SEED:-20261125}"
 status=$?
 if grep -qE "status=500| error " "$work/serve.log"; then
     echo "conformance: the server answered 500 or logged errors:" >&2
