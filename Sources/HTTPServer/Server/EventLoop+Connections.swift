@@ -72,7 +72,13 @@ extension EventLoop {
 
     /// Parses retained input.
     private func processInbound(_ connection: Connection) {
-        let consumed = connection.inbound.withUnsafeBytes { parseRequests(connection, $0) }
+        // Parse from a retained copy: even if handling a request replaced `inbound`, the
+        // bytes being parsed stay alive (and nothing holds an access to the property).
+        let consumed: Int
+        do {
+            let retained = connection.inbound
+            consumed = retained.withUnsafeBytes { parseRequests(connection, $0) }
+        }  // released here, so trimming below does not copy
         if consumed == connection.inbound.count {
             connection.inbound = []  // release the storage: idle connections hold no buffer
         } else if consumed > 0 {
