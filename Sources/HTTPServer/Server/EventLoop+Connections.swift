@@ -53,7 +53,15 @@ extension EventLoop {
         }
         guard !connection.isClosed else { return }
         flush(connection)
-        if !connection.isClosed { updateTimer(connection) }
+        guard !connection.isClosed else { return }
+        // Writing may have lifted the backpressure that stopped us (a deep pipeline whose
+        // responses filled the output): no new edge will report input we already hold or have
+        // not read yet, so continue on the next turn.
+        if (!connection.inbound.isEmpty && canProcessInput(connection))
+            || (connection.readable && canRead(connection) && reads < Self.maxReadsPerTurn) {
+            ready.append((connection.fd, connection.id))
+        }
+        updateTimer(connection)
     }
 
     /// New bytes from the socket.
