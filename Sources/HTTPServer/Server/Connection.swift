@@ -38,6 +38,9 @@ final class Connection {
     @exclusivity(unchecked) var inFlight: InFlight?
     /// The connection ends once `outbound` drains (error response, `Connection: close`, EOF).
     @exclusivity(unchecked) var closeAfterFlush = false
+    /// Complete input was left unparsed because processing had to pause (a request in
+    /// flight, output backed up); the loop resumes it once that clears.
+    @exclusivity(unchecked) var inputHeldBack = false
     /// The close must linger: input may be unread (an error answered before the body, a
     /// timeout mid-request, pipelined requests after `Connection: close`).
     @exclusivity(unchecked) var lingerOnClose = false

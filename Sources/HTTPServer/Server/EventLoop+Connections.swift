@@ -57,7 +57,8 @@ extension EventLoop {
         // Writing may have lifted the backpressure that stopped us (a deep pipeline whose
         // responses filled the output): no new edge will report input we already hold or have
         // not read yet, so continue on the next turn.
-        if (!connection.inbound.isEmpty && canProcessInput(connection))
+        // (Input merely waiting for more bytes is not held back: re-driving it would spin.)
+        if (connection.inputHeldBack && canProcessInput(connection))
             || (connection.readable && canRead(connection) && reads < Self.maxReadsPerTurn) {
             ready.append((connection.fd, connection.id))
         }
@@ -74,7 +75,11 @@ extension EventLoop {
             }
         } else {
             connection.inbound.append(contentsOf: bytes)
-            if canProcessInput(connection) { processInbound(connection) }
+            if canProcessInput(connection) {
+                processInbound(connection)
+            } else {
+                connection.inputHeldBack = true
+            }
         }
     }
 
@@ -99,6 +104,7 @@ extension EventLoop {
     /// (callers may be iterating over its buffer); it only sets flags.
     private func parseRequests(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
+        connection.inputHeldBack = false
         while canProcessInput(connection) {
             let (event, used) = connection.parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...]), limits: limits)
             offset += used
@@ -114,6 +120,7 @@ extension EventLoop {
                 return offset
             }
         }
+        connection.inputHeldBack = offset < bytes.count
         return offset
     }
 
