@@ -15,9 +15,12 @@ public protocol HTTPResponseError: Error {
 }
 
 extension HTTPResponseError {
+    /// No detail by default.
     public var problemDetail: String? { nil }
+    /// No extra fields by default.
     public var headerFields: HTTPFields { [:] }
 
+    /// An RFC 9457 problem document with `status`, `problemDetail` and `headerFields`.
     public func makeResponse() -> Response {
         .problem(status: status, detail: problemDetail, headerFields: headerFields)
     }
@@ -30,12 +33,16 @@ extension HTTPResponseError {
 /// throw HTTPError.unsupportedMediaType(detail: "Send application/json.")
 /// ```
 public struct HTTPError: HTTPResponseError, CustomStringConvertible, Sendable {
+    /// The response status.
     public var status: HTTPResponse.Status
+    /// The problem `detail` shown to the client.
     public var problemDetail: String?
+    /// Extra response header fields.
     public var headerFields: HTTPFields
     /// The problem `type` URI ("about:blank" unless the API documents its own types).
     public var problemType: String
 
+    /// An error answering `status` with an optional detail and header fields.
     public init(
         _ status: HTTPResponse.Status, detail: String? = nil, headerFields: HTTPFields = [:],
         problemType: String = "about:blank"
@@ -46,6 +53,7 @@ public struct HTTPError: HTTPResponseError, CustomStringConvertible, Sendable {
         self.problemType = problemType
     }
 
+    /// The problem document for this error, with its `problemType`.
     public func makeResponse() -> Response {
         .problem(status: status, detail: problemDetail, type: problemType, headerFields: headerFields)
     }

@@ -33,6 +33,7 @@ extension HTTPServer {
         /// How long accepting pauses after `EMFILE`/`ENFILE` (out of file descriptors).
         public var acceptBackoff: Duration
 
+        /// A configuration; every parameter has a production default.
         public init(
             host: String = "0.0.0.0",
             port: Int = 8080,
@@ -84,6 +85,8 @@ extension HTTPServer {
         /// Largest trailer section of a chunked body (trailers are discarded) → 431.
         public var maxTrailerBytes: Int
 
+        /// Limits; the defaults are 8 KiB request line, 16 KiB header section, 100 fields,
+        /// 1 MiB body, 1 KiB chunk extension, 8 KiB trailers.
         public init(
             maxRequestLineLength: Int = 8 * 1024,
             maxHeaderBytes: Int = 16 * 1024,
@@ -117,6 +120,8 @@ extension HTTPServer {
         /// this long before closing, so the client receives the response rather than a reset.
         public var lingeringClose: Duration
 
+        /// Timeouts; the defaults are 10 s header read, 30 s body read, 60 s idle, 30 s write,
+        /// 2 s lingering close.
         public init(
             headerRead: Duration = .seconds(10),
             bodyRead: Duration = .seconds(30),

@@ -162,10 +162,15 @@ public final class HTTPServer: Sendable {
                         throw error
                     }
                     let listener = listeners[index]
-                    let routes = try router.build()
-                    threads.append(try PosixThread.spawn(name: "http-io-\(index)") {
-                        EventLoop(handle: handle, epoll: epoll, listenerFD: listener, shared: shared, routes: routes).run()
-                    })
+                    do {
+                        let routes = try router.build()
+                        threads.append(try PosixThread.spawn(name: "http-io-\(index)") {
+                            EventLoop(handle: handle, epoll: epoll, listenerFD: listener, shared: shared, routes: routes).run()
+                        })
+                    } catch {
+                        epoll.close()  // not handed to a loop yet
+                        throw error
+                    }
                     listenersHandedOff += 1
                     handles.append(handle)
                 }
@@ -238,6 +243,7 @@ public final class HTTPServer: Sendable {
 
 /// A misuse of ``HTTPServer`` (invalid configuration, starting twice).
 public struct HTTPServerError: Error, CustomStringConvertible, Sendable {
+    /// What was wrong.
     public let message: String
     public var description: String { message }
 }

@@ -6,13 +6,16 @@
 public struct QueryParameters: Sendable, Sequence {
     /// One decoded pair.
     public struct Item: Sendable, Hashable {
+        /// The decoded name.
         public let name: String
+        /// The decoded value ("" when the pair had no `=`).
         public let value: String
     }
 
     /// All pairs, in order of appearance; names may repeat.
     public let items: [Item]
 
+    /// Parameters from already-decoded pairs.
     public init(_ items: [Item] = []) {
         self.items = items
     }
@@ -27,8 +30,10 @@ public struct QueryParameters: Sendable, Sequence {
         items.filter { $0.name == name }.map(\.value)
     }
 
+    /// True when the query had no pairs.
     public var isEmpty: Bool { items.isEmpty }
 
+    /// Iterates the pairs in order.
     public func makeIterator() -> IndexingIterator<[Item]> {
         items.makeIterator()
     }

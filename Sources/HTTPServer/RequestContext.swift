@@ -17,6 +17,8 @@ public struct RequestContext: Sendable {
     private let baseLogger: Logger
     private var requestLogger: Logger?
 
+    /// A context; the server builds one per request. Public so handlers can be unit-tested
+    /// without a server.
     public init(
         requestID: String, logger: Logger, routeTemplate: String = "", parameters: PathParameters = PathParameters(),
         remoteAddress: SocketAddress? = nil, limits: HTTPServer.Limits = HTTPServer.Limits()

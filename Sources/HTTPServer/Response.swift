@@ -13,6 +13,7 @@ public struct Response: Sendable {
     /// The body bytes.
     public var body: [UInt8]
 
+    /// A response with raw body bytes (no `Content-Type` is added).
     public init(status: HTTPResponse.Status = .ok, headerFields: HTTPFields = [:], body: [UInt8] = []) {
         self.status = status
         self.headerFields = headerFields
@@ -65,6 +66,7 @@ public struct ProblemDetails: Sendable, Hashable {
     /// An explanation specific to this occurrence, safe to show the client.
     public var detail: String?
 
+    /// A problem document; see RFC 9457 §3.1 for the members.
     public init(type: String = "about:blank", title: String, status: Int, detail: String? = nil) {
         self.type = type
         self.title = title

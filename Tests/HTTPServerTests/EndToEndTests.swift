@@ -53,6 +53,43 @@ struct EndToEnd {
         }
     }
 
+    @Test func deepPipeliningWithoutReadingIsBackpressuredNotDropped() throws {
+        try withServer { _, port in
+            let client = try TestClient(port: port)
+            // 3,000 requests in one burst, not reading until all are sent: the server stops
+            // reading when its output backs up, and catches up as we read.
+            let burst = String(repeating: "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", count: 3000)
+            try client.send(burst)
+            for index in 0..<3000 {
+                let response = try client.readResponse()
+                guard response.status == 200 && response.text == "ok" else {
+                    Issue.record("response \(index): \(response.status)")
+                    return
+                }
+            }
+            try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+            #expect(try client.readResponse().text == "hello")
+        }
+    }
+
+    @Test func accessLogLine() throws {
+        let logs = LogCapture()
+        try withServer(logs: logs, configure: { $0.accessLog = true }) { _, port in
+            let client = try TestClient(port: port)
+            try client.send("GET /items/5?x=1 HTTP/1.1\r\nHost: t\r\nX-Request-Id: log-me\r\n\r\n")
+            _ = try client.readResponse()
+            #expect(eventually { logs.entries.contains { $0.message == "request" } })
+            let line = logs.entries.first { $0.message == "request" }
+            #expect(line?.level == .info)
+            #expect(line?.metadata["request-id"] == "log-me")
+            #expect(line?.metadata["method"] == "GET")
+            #expect(line?.metadata["path"] == "/items/5")
+            #expect(line?.metadata["status"] == "200")
+            #expect(line?.metadata["bytes"].flatMap(Int.init) ?? 0 > 0)
+            #expect(line?.metadata["duration_ms"]?.contains(".") == true)
+        }
+    }
+
     @Test func chunkedRequestBody() throws {
         try withServer { _, port in
             let client = try TestClient(port: port)

@@ -178,6 +178,10 @@ extension EndToEnd {
                 for _ in 0..<count { idle.append(try TestClient(port: port)) }
                 #expect(eventually(timeout: .seconds(10)) { server.openConnections == count })
                 let after = residentBytes()
+                let cpuBefore = eventLoopCPUMilliseconds()
+                usleep(300_000)
+                let idleCPU = eventLoopCPUMilliseconds() - cpuBefore
+                #expect(idleCPU < 40, "idle connections cost \(idleCPU) ms of loop CPU in 300 ms")
 
                 let active = try TestClient(port: port)
                 let elapsed = try measureMilliseconds {

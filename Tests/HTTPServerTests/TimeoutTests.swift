@@ -66,6 +66,20 @@ extension EndToEnd {
             }
         }
 
+        @Test func waitingForTheRestOfARequestCostsNoCPU() throws {
+            try withServer(configure: { $0.timeouts.headerRead = .seconds(5) }) { _, port in
+                let client = try TestClient(port: port)
+                try client.send("GET /hello HTTP/1.1\r\nHost: t\r\nX-Partial: ")
+                usleep(50_000)
+                let before = eventLoopCPUMilliseconds()
+                usleep(400_000)
+                let used = eventLoopCPUMilliseconds() - before
+                #expect(used < 40, "event loops used \(used) ms of CPU while waiting")
+                try client.send("yes\r\n\r\n")
+                #expect(try client.readResponse().text == "hello")
+            }
+        }
+
         @Test func slowBodyGets408() throws {
             try withServer(configure: shortTimeouts) { _, port in
                 let client = try TestClient(port: port)
@@ -99,4 +113,29 @@ extension EndToEnd {
             }
         }
     }
+}
+
+/// CPU time (user + system) of this process's event-loop threads, from /proc/self/task.
+func eventLoopCPUMilliseconds() -> Double {
+    func read(_ path: String) -> String? {
+        let fd = open(path, O_RDONLY)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1024)
+        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+        return count > 0 ? String(decoding: buffer[0..<count], as: UTF8.self) : nil
+    }
+    guard let directory = opendir("/proc/self/task") else { return 0 }
+    defer { closedir(directory) }
+    var ticks = 0
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        guard name.first?.isNumber == true, let comm = read("/proc/self/task/\(name)/comm"), comm.hasPrefix("http-io"),
+              let stat = read("/proc/self/task/\(name)/stat"), let close = stat.lastIndex(of: ")")
+        else { continue }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state(0) ... utime(11) stime(12).
+        if fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) { ticks += user + system }
+    }
+    return Double(ticks) * 1000 / Double(sysconf(Int32(_SC_CLK_TCK)))
 }

@@ -6,6 +6,7 @@ public struct PathParameters: Sendable {
     /// Decoded values, parallel to `names`.
     public let values: [String]
 
+    /// Parameters from parallel name and value lists (for unit-testing handlers).
     public init(names: [String] = [], values: [String] = []) {
         precondition(names.count == values.count)
         self.names = names

@@ -29,6 +29,7 @@ final class Route: Sendable {
 
 /// A template that is not well-formed, or two registrations that collide.
 public struct RouterError: Error, CustomStringConvertible, Sendable {
+    /// What was wrong, naming the template.
     public let message: String
     public var description: String { message }
 }

@@ -28,6 +28,7 @@ public struct Router: Sendable {
 
     private(set) var registrations: [Registration] = []
 
+    /// An empty router.
     public init() {}
 
     /// Registers `handler` for `method` requests whose path matches `template`.

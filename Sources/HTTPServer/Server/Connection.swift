@@ -1,6 +1,11 @@
 /// One accepted TCP connection. Owned by exactly one event loop and touched only on its
 /// thread; the loop is the only code that closes `fd`.
 ///
+/// Exclusivity: the object never leaves its loop's thread and no code path re-enters while it
+/// holds an access to one of these properties (the parser and encoder are pure; parsing from
+/// `inbound` works on a retained copy), so the per-access run-time exclusivity checks — a few
+/// percent of the CPU per request — are switched off with `@exclusivity(unchecked)`.
+///
 /// Idle cost is this object alone (a few hundred bytes): the inbound and outbound buffers are
 /// empty arrays (no allocation) unless a request is partially received or a response is
 /// partially sent; reads go to the loop's shared read buffer.
@@ -22,35 +27,38 @@ final class Connection {
     let id: UInt64
     let remoteAddress: SocketAddress?
 
-    var parser = HTTPRequestParser()
+    @exclusivity(unchecked) var parser = HTTPRequestParser()
     /// Bytes received but not yet consumed by the parser (a partial head, or input held back
     /// while a request is in flight).
-    var inbound: [UInt8] = []
+    @exclusivity(unchecked) var inbound: [UInt8] = []
     /// Response bytes the socket did not accept yet.
-    var outbound: [UInt8] = []
-    var outboundOffset = 0
+    @exclusivity(unchecked) var outbound: [UInt8] = []
+    @exclusivity(unchecked) var outboundOffset = 0
 
-    var inFlight: InFlight?
+    @exclusivity(unchecked) var inFlight: InFlight?
     /// The connection ends once `outbound` drains (error response, `Connection: close`, EOF).
-    var closeAfterFlush = false
+    @exclusivity(unchecked) var closeAfterFlush = false
+    /// Complete input was left unparsed because processing had to pause (a request in
+    /// flight, output backed up); the loop resumes it once that clears.
+    @exclusivity(unchecked) var inputHeldBack = false
     /// The close must linger: input may be unread (an error answered before the body, a
     /// timeout mid-request, pipelined requests after `Connection: close`).
-    var lingerOnClose = false
+    @exclusivity(unchecked) var lingerOnClose = false
     /// Our side is shut down for writing; input is read and discarded until EOF or timeout.
-    var lingering = false
+    @exclusivity(unchecked) var lingering = false
     /// The peer finished sending (read returned 0).
-    var peerClosed = false
+    @exclusivity(unchecked) var peerClosed = false
     /// Edge-triggered bookkeeping: the socket may hold unread data.
-    var readable = false
+    @exclusivity(unchecked) var readable = false
     /// EPOLLRDHUP/EPOLLHUP seen: keep reading to observe EOF even after a short read.
-    var peerHangupSeen = false
-    var isClosed = false
+    @exclusivity(unchecked) var peerHangupSeen = false
+    @exclusivity(unchecked) var isClosed = false
 
     // Timer list links (file descriptors of neighbours, -1 for none).
-    var timerKind = TimerKind.none
-    var deadline: UInt64 = 0
-    var timerPrevious: Int32 = -1
-    var timerNext: Int32 = -1
+    @exclusivity(unchecked) var timerKind = TimerKind.none
+    @exclusivity(unchecked) var deadline: UInt64 = 0
+    @exclusivity(unchecked) var timerPrevious: Int32 = -1
+    @exclusivity(unchecked) var timerNext: Int32 = -1
 
     init(fd: Int32, id: UInt64, remoteAddress: SocketAddress?) {
         self.fd = fd

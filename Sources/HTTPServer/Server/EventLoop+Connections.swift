@@ -53,7 +53,16 @@ extension EventLoop {
         }
         guard !connection.isClosed else { return }
         flush(connection)
-        if !connection.isClosed { updateTimer(connection) }
+        guard !connection.isClosed else { return }
+        // Writing may have lifted the backpressure that stopped us (a deep pipeline whose
+        // responses filled the output): no new edge will report input we already hold or have
+        // not read yet, so continue on the next turn.
+        // (Input merely waiting for more bytes is not held back: re-driving it would spin.)
+        if (connection.inputHeldBack && canProcessInput(connection))
+            || (connection.readable && canRead(connection) && reads < Self.maxReadsPerTurn) {
+            ready.append((connection.fd, connection.id))
+        }
+        updateTimer(connection)
     }
 
     /// New bytes from the socket.
@@ -66,13 +75,23 @@ extension EventLoop {
             }
         } else {
             connection.inbound.append(contentsOf: bytes)
-            if canProcessInput(connection) { processInbound(connection) }
+            if canProcessInput(connection) {
+                processInbound(connection)
+            } else {
+                connection.inputHeldBack = true
+            }
         }
     }
 
     /// Parses retained input.
     private func processInbound(_ connection: Connection) {
-        let consumed = connection.inbound.withUnsafeBytes { parseRequests(connection, $0) }
+        // Parse from a retained copy: even if handling a request replaced `inbound`, the
+        // bytes being parsed stay alive (and nothing holds an access to the property).
+        let consumed: Int
+        do {
+            let retained = connection.inbound
+            consumed = retained.withUnsafeBytes { parseRequests(connection, $0) }
+        }  // released here, so trimming below does not copy
         if consumed == connection.inbound.count {
             connection.inbound = []  // release the storage: idle connections hold no buffer
         } else if consumed > 0 {
@@ -85,6 +104,7 @@ extension EventLoop {
     /// (callers may be iterating over its buffer); it only sets flags.
     private func parseRequests(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) -> Int {
         var offset = 0
+        connection.inputHeldBack = false
         while canProcessInput(connection) {
             let (event, used) = connection.parser.parse(UnsafeRawBufferPointer(rebasing: bytes[offset...]), limits: limits)
             offset += used
@@ -100,6 +120,7 @@ extension EventLoop {
                 return offset
             }
         }
+        connection.inputHeldBack = offset < bytes.count
         return offset
     }
 

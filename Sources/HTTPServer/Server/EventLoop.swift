@@ -6,7 +6,8 @@ import Logging
 ///
 /// Everything here runs on the loop's thread only, which is why the class holds plain mutable
 /// state without locks and is deliberately not `Sendable`: it is created on its thread and
-/// never leaves it. Other threads talk to it through its ``EventLoopHandle``.
+/// never leaves it. Other threads talk to it through its ``EventLoopHandle``. For the same
+/// reason the hot mutable properties skip run-time exclusivity checks (see ``Connection``).
 final class EventLoop {
     static let listenerToken = UInt64.max
     static let wakeupToken = UInt64.max - 1
@@ -28,13 +29,13 @@ final class EventLoop {
     let routes: RouteTree
     let accessLog: Bool
 
-    var connections: [Connection?] = []
-    var connectionCount = 0
+    @exclusivity(unchecked) var connections: [Connection?] = []
+    @exclusivity(unchecked) var connectionCount = 0
     var nextConnectionID: UInt64 = 1
 
     /// Connections that may have more to read but yielded (edge-triggered: no new event).
-    var ready: [(fd: Int32, id: UInt64)] = []
-    var acceptReady = false
+    @exclusivity(unchecked) var ready: [(fd: Int32, id: UInt64)] = []
+    @exclusivity(unchecked) var acceptReady = false
     var acceptPausedUntil: UInt64?
     var acceptPauseLogged = false
     var capLoggedAt: UInt64 = 0
@@ -43,17 +44,17 @@ final class EventLoop {
     var stopRequested = false
 
     /// Monotonic time of the current iteration.
-    var now: UInt64 = MonotonicClock.nanoseconds()
-    var timerHeads = [Int32](repeating: -1, count: TimerKind.armedCount)
-    var timerTails = [Int32](repeating: -1, count: TimerKind.armedCount)
+    @exclusivity(unchecked) var now: UInt64 = MonotonicClock.nanoseconds()
+    @exclusivity(unchecked) var timerHeads = [Int32](repeating: -1, count: TimerKind.armedCount)
+    @exclusivity(unchecked) var timerTails = [Int32](repeating: -1, count: TimerKind.armedCount)
     let timerDurations: [UInt64]
 
     let readBuffer: UnsafeMutableRawBufferPointer
     /// Responses produced while serving one connection; flushed before moving to the next.
-    var output: [UInt8] = []
-    var encoder: ResponseEncoder
-    var requestIDs = RequestID.Generator()
-    var metrics: LoopMetrics
+    @exclusivity(unchecked) var output: [UInt8] = []
+    @exclusivity(unchecked) var encoder: ResponseEncoder
+    @exclusivity(unchecked) var requestIDs = RequestID.Generator()
+    @exclusivity(unchecked) var metrics: LoopMetrics
 
     init(handle: EventLoopHandle, epoll: Epoll, listenerFD: Int32, shared: ServerShared, routes: RouteTree) {
         self.handle = handle
