@@ -10,7 +10,8 @@ import HTTPServer
 ///         --skip-build --filter benchmarkServer &
 ///     wrk -t2 -c100 -d10s http://127.0.0.1:8081/healthz
 ///
-/// Optional: `HTTP_BENCH_IO_THREADS`, `HTTP_BENCH_ACCESS_LOG=1`.
+/// Optional: `HTTP_BENCH_IO_THREADS`, `HTTP_BENCH_ACCESS_LOG=1`. The product's own benchmark,
+/// memory per idle connection included, is `make bench` (bench/run.py).
 @Test(.enabled(if: getenv("HTTP_BENCH_PORT") != nil))
 func benchmarkServer() throws {
     func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
