@@ -10,8 +10,21 @@ import HTTPServer
 ///         --skip-build --filter benchmarkServer &
 ///     wrk -t2 -c100 -d10s http://127.0.0.1:8081/healthz
 ///
-/// Optional: `HTTP_BENCH_IO_THREADS`, `HTTP_BENCH_ACCESS_LOG=1`. The product's own benchmark,
-/// memory per idle connection included, is `make bench` (bench/run.py).
+/// Optional: `HTTP_BENCH_IO_THREADS`, `HTTP_BENCH_ACCESS_LOG=1`. `/healthz` is inline,
+/// `/worker` the same handler on the worker pool.
+///
+/// The nginx baseline used for comparison (same machine, same wrk command, port 8082):
+///
+///     worker_processes 2;
+///     events { worker_connections 20000; }
+///     http { access_log off; keepalive_requests 100000000;
+///            server { listen 127.0.0.1:8082 reuseport;
+///                     location = /healthz { default_type text/plain; return 200 "ok\n"; } } }
+///
+/// On a shared two-core machine throughput is noisy; CPU time per request (utime + stime of
+/// the server process over the run, divided by the requests wrk reports) is the steadier
+/// comparison. The product's own benchmark, memory per idle connection included, is
+/// `make bench` (bench/run.py).
 @Test(.enabled(if: getenv("HTTP_BENCH_PORT") != nil))
 func benchmarkServer() throws {
     func environment(_ name: String) -> String? { getenv(name).map { String(cString: $0) } }
