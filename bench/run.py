@@ -1,14 +1,20 @@
 #!/usr/bin/env python3
 """The benchmark: connector-receiver against references measured in the same run.
 
-Starts nginx (serving the same /healthz body) and connector-receiver on its
-embedded PostgreSQL, all on loopback, then runs wrk against each in several
-interleaved rounds and prints one table. Ratios are taken per round and the
-median is reported, since a shared 2-core machine is noisy.
+Starts a durable throwaway PostgreSQL, nginx (serving the same /healthz body)
+and connector-receiver, all on loopback; turns up a client with staff and
+prospects; then runs wrk (and pgbench, with the upsert a save amounts to)
+against each workload in several interleaved rounds and prints one table.
+Ratios are taken per round and the median is reported, since a shared 2-core
+machine is noisy.
 
-Usage: bench/run.py [--rounds N] [--seconds S] [--connections C]
+Usage: bench/run.py [--rounds N] [--seconds S] [--workloads a,b] [--idle N]
 """
 import argparse
+import base64
+import http.client
+import json
+import re
 import resource
 import os
 import shutil
@@ -22,6 +28,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEALTHZ_BODY = '{"status":"ok"}'
+STAFF = 200
+PROSPECTS = 1000
 
 
 def free_port():
@@ -47,6 +55,25 @@ def cpu_seconds(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def postgres_cpu_seconds(postgres_dir):
+    """CPU time of the PostgreSQL cluster: the postmaster and every child of it now
+    alive (the benchmark's connections stay open for a whole run)."""
+    with open(os.path.join(postgres_dir, "data", "postmaster.pid")) as f:
+        postmaster = int(f.readline())
+    total = cpu_seconds(postmaster)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            if int(fields[1]) == postmaster:
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except (OSError, ValueError):
+            pass
+    return total
 
 
 def peak_rss_kib(pid):
@@ -133,33 +160,136 @@ http {{
     return process
 
 
-def start_receiver(workdir, port):
-    binary = os.path.join(ROOT, ".build", "release", "connector-receiver")
+def start_postgres(workdir):
+    """A durable throwaway cluster (fsync and synchronous_commit on, as shipped)."""
+    directory = os.path.join(workdir, "postgres")
+    url = subprocess.run([os.path.join(ROOT, "scripts", "test-postgres.sh"), "start", directory],
+                         capture_output=True, text=True, check=True).stdout.strip()
+    return directory, url
+
+
+def stop_postgres(directory):
+    subprocess.run([os.path.join(ROOT, "scripts", "test-postgres.sh"), "stop", directory], check=False)
+
+
+def receiver_binary():
+    return os.path.join(ROOT, ".build", "release", "connector-receiver")
+
+
+def start_receiver(workdir, port, database_url, admin_token):
     log = open(os.path.join(workdir, "receiver.log"), "w")
-    env = dict(os.environ, RECEIVER_ACCESS_LOG="off", RECEIVER_LOG_LEVEL="warning")
+    env = dict(os.environ, RECEIVER_ACCESS_LOG="off", RECEIVER_LOG_LEVEL="warning",
+               DATABASE_URL=database_url, RECEIVER_ADMIN_TOKEN=admin_token)
     process = subprocess.Popen(
-        [binary, "serve", "--host", "127.0.0.1", "--port", str(port), "--data-dir", os.path.join(workdir, "data")],
+        [receiver_binary(), "serve", "--host", "127.0.0.1", "--port", str(port)],
         stdout=log, stderr=subprocess.STDOUT, env=env)
     wait_for_port(port)
     return process
 
 
-def run_wrk(url, seconds, connections, threads=2):
-    output = subprocess.run(
-        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
-         "-s", os.path.join(ROOT, "bench", "wrk-report.lua"), url],
-        capture_output=True, text=True, check=True).stdout
+def run_wrk(url, seconds, connections, threads=2, script="wrk-report.lua", script_args=()):
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "5s",
+               "-s", os.path.join(ROOT, "bench", script), url]
+    if script_args:
+        command += ["--", *script_args]
+    env = dict(os.environ, BENCH_DIR=os.path.join(ROOT, "bench"))
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=env).stdout
     line = next(l for l in output.splitlines() if l.startswith("WRK "))
     return {k: float(v) for k, v in (item.split("=") for item in line.split()[1:])}
+
+
+def run_pgbench(database_url, seconds, clients, prefix, workdir):
+    """pgbench running bench/upsert.sql; latency percentiles from its per-transaction log."""
+    logs = os.path.join(workdir, "pgbench-log")
+    shutil.rmtree(logs, ignore_errors=True)
+    os.makedirs(logs)
+    output = subprocess.run(
+        ["pgbench", "--no-vacuum", "-f", os.path.join(ROOT, "bench", "upsert.sql"), "-M", "prepared",
+         "-c", str(clients), "-j", "2", "-T", str(seconds), "-D", f"prefix={prefix}",
+         "-l", f"--log-prefix={logs}/tx", database_url],
+        capture_output=True, text=True)
+    if output.returncode != 0:
+        raise SystemExit(f"bench: pgbench failed: {output.stderr.strip()}")
+    output = output.stdout
+    latencies = []
+    for name in os.listdir(logs):
+        with open(os.path.join(logs, name)) as f:
+            latencies += [int(line.split()[2]) for line in f]
+    latencies.sort()
+    failed = int(re.search(r"number of failed transactions: (\d+)", output).group(1)) if "failed transactions" in output else 0
+    tps = float(re.search(r"tps = ([0-9.]+)", output).group(1))
+    return {"requests": len(latencies), "rps": tps, "p50_us": percentile(latencies, 50),
+            "p99_us": percentile(latencies, 99), "errors": failed}
+
+
+def percentile(sorted_values, p):
+    if not sorted_values:
+        return 0
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * p / 100))]
+
+
+class Client:
+    """A turned-up client, its staff and some prospects, for the authenticated workloads."""
+
+    def __init__(self, port, admin_token, workdir):
+        self.port = port
+        self.admin = {"Authorization": f"Bearer {admin_token}", "Content-Type": "application/json"}
+        created = self.call("POST", "/admin/v1/clients", self.admin, {
+            "clientId": "bench", "name": "Benchmark Fitness",
+            "clubs": [{"clubId": "c1", "name": "Downtown", "enabled": True}],
+            "connection": {"scheme": "https", "host": "bench.example.com", "port": 443}})
+        credentials = created["credentials"]
+        token = base64.b64encode(f"{credentials['username']}:{credentials['password']}".encode()).decode()
+        self.authorization = f"Basic {token}"
+        headers = {"Authorization": self.authorization, "Content-Type": "application/json"}
+        staff_paths = []
+        for n in range(STAFF):
+            email = f"coach{n}@bench.example.com"
+            self.call("PUT", f"/admin/v1/clients/bench/staff/{email}", self.admin,
+                      {"firstName": "Coach", "lastName": str(n), "clubIds": ["c1"], "active": True})
+            staff_paths.append(f"/v1/staff?email={email}")
+        prospect_paths = []
+        for n in range(1, PROSPECTS + 1):
+            record = self.call("PUT", f"/v1/prospects/by-external-id/repeat-{n}", headers, {
+                "clubId": "c1", "firstName": "Ada", "lastName": "Lovelace",
+                "email": "ada.lovelace@example.com", "phones": {"mobile": "+1 555 0100"}, "notes": "first visit"})
+            prospect_paths.append(f"/v1/prospects/{record['id']}")
+        self.staff_file = os.path.join(workdir, "staff-paths")
+        self.prospect_file = os.path.join(workdir, "prospect-paths")
+        with open(self.staff_file, "w") as f:
+            f.write("\n".join(staff_paths) + "\n")
+        with open(self.prospect_file, "w") as f:
+            f.write("\n".join(prospect_paths) + "\n")
+
+    def call(self, method, path, headers, body):
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(method, path, body=json.dumps(body), headers=headers)
+            response = connection.getresponse()
+            data = response.read()
+            if response.status >= 300:
+                raise SystemExit(f"bench: {method} {path} answered {response.status}: {data[:300]!r}")
+            return json.loads(data)
+        finally:
+            connection.close()
+
+
+WORKLOADS = ["healthz", "upsert-new", "upsert-repeat", "get-prospect", "get-staff"]
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--connections", type=int, default=64, help="wrk connections for /healthz")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent clients for the database workloads")
+    parser.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma-separated subset of {','.join(WORKLOADS)}")
     parser.add_argument("--idle", type=int, default=10000, help="idle keep-alive connections to hold (0: skip)")
     args = parser.parse_args()
+    chosen = [w for w in args.workloads.split(",") if w]
+    unknown = set(chosen) - set(WORKLOADS)
+    if unknown:
+        raise SystemExit(f"bench: unknown workload(s) {', '.join(sorted(unknown))}; choose from {', '.join(WORKLOADS)}")
 
     # Room for the idle connections, in this process and in the servers it starts.
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
@@ -169,54 +299,97 @@ def main():
     workdir = tempfile.mkdtemp(prefix="connector-receiver-bench.")
     os.chmod(workdir, 0o755)
     processes = []
+    postgres_dir = None
     try:
+        postgres_dir, database_url = start_postgres(workdir)
+        subprocess.run([receiver_binary(), "migrate"], env=dict(os.environ, DATABASE_URL=database_url),
+                       check=True, capture_output=True)
         nginx_port, receiver_port = free_port(), free_port()
-        nginx = start_nginx(workdir, nginx_port)
-        processes.append(nginx)
-        receiver = start_receiver(workdir, receiver_port)
+        processes.append(start_nginx(workdir, nginx_port))
+        admin_token = base64.b64encode(os.urandom(24)).decode()
+        receiver = start_receiver(workdir, receiver_port, database_url, admin_token)
         processes.append(receiver)
+        client = Client(receiver_port, admin_token, workdir)
+        base = f"http://127.0.0.1:{receiver_port}"
+        auth = client.authorization
 
-        targets = {
-            "nginx": f"http://127.0.0.1:{nginx_port}/healthz",
-            "connector-receiver": f"http://127.0.0.1:{receiver_port}/healthz",
-        }
-        results = {name: [] for name in targets}
-        cpu = []
-        for round_number in range(args.rounds):
-            for name, url in targets.items():
-                before = cpu_seconds(receiver.pid) if name == "connector-receiver" else None
-                result = run_wrk(url, args.seconds, args.connections)
-                if before is not None:
-                    cpu.append((cpu_seconds(receiver.pid) - before) / max(result["requests"], 1))
-                results[name].append(result)
-                print(f"bench: round {round_number + 1} {name}: {result['rps']:.0f} req/s, "
+        # (workload, server, run(round) -> result); the receiver's rows also get CPU per request.
+        runs = []
+        if "healthz" in chosen:
+            runs += [
+                ("GET /healthz", "nginx", lambda r: run_wrk(f"http://127.0.0.1:{nginx_port}/healthz", args.seconds, args.connections)),
+                ("GET /healthz", "connector-receiver", lambda r: run_wrk(f"{base}/healthz", args.seconds, args.connections)),
+            ]
+        if "upsert-new" in chosen or "upsert-repeat" in chosen:
+            runs.append(("durable upsert", "pgbench",
+                         lambda r: run_pgbench(database_url, args.seconds, args.clients, f"pgbench-{r}", workdir)))
+        if "upsert-new" in chosen:
+            runs.append(("PUT by-external-id, new ids", "connector-receiver",
+                         lambda r: run_wrk(base, args.seconds, args.clients, script="save.lua", script_args=(auth, "new", f"new-{r}"))))
+        if "upsert-repeat" in chosen:
+            runs.append(("PUT by-external-id, repeated ids", "connector-receiver",
+                         lambda r: run_wrk(base, args.seconds, args.clients, script="save.lua",
+                                           script_args=(auth, "repeat", "repeat", str(PROSPECTS)))))
+        if "get-prospect" in chosen:
+            runs.append(("GET /v1/prospects/{id}", "connector-receiver",
+                         lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.prospect_file))))
+        if "get-staff" in chosen:
+            runs.append(("GET /v1/staff?email=", "connector-receiver",
+                         lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.staff_file))))
+
+        results = {(w, s): [] for w, s, _ in runs}
+        cpu = {(w, s): [] for w, s, _ in runs}
+        database_cpu = {(w, s): [] for w, s, _ in runs}
+        for round_number in range(1, args.rounds + 1):
+            for workload, server, run in runs:
+                before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
+                result = run(round_number)
+                requests = max(result["requests"], 1)
+                if server == "connector-receiver":
+                    cpu[(workload, server)].append((cpu_seconds(receiver.pid) - before) / requests)
+                if workload != "GET /healthz":
+                    database_cpu[(workload, server)].append((postgres_cpu_seconds(postgres_dir) - database_before) / requests)
+                results[(workload, server)].append(result)
+                print(f"bench: round {round_number} {workload} ({server}): {result['rps']:.0f} req/s, "
                       f"p99 {result['p99_us'] / 1000:.2f} ms, errors {result['errors']:.0f}", file=sys.stderr)
 
-        ratios = [r["rps"] / n["rps"] for r, n in zip(results["connector-receiver"], results["nginx"])]
         print()
-        print(f"GET /healthz, {args.connections} connections, wrk 2 threads, {args.rounds} rounds of {args.seconds} s (medians)")
+        print(f"{args.rounds} interleaved rounds of {args.seconds} s, medians; /healthz at {args.connections} connections, "
+              f"database workloads at {args.clients} clients; durable PostgreSQL (fsync, synchronous_commit on)")
         print()
-        print("| server | req/s | p50 ms | p99 ms | errors | CPU µs/req | peak RSS MiB |")
-        print("|---|---:|---:|---:|---:|---:|---:|")
-        for name in targets:
-            rows = results[name]
+        print("| workload | server | req/s | p50 ms | p99 ms | errors | server CPU µs/req | PostgreSQL CPU µs/req |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+        for workload, server, _ in runs:
+            rows = results[(workload, server)]
             rps = statistics.median(r["rps"] for r in rows)
             p50 = statistics.median(r["p50_us"] for r in rows) / 1000
             p99 = statistics.median(r["p99_us"] for r in rows) / 1000
             errors = sum(r["errors"] for r in rows)
-            if name == "connector-receiver":
-                cpu_text = f"{statistics.median(cpu) * 1e6:.1f}"
-                rss_text = f"{peak_rss_kib(receiver.pid) / 1024:.1f}"
-            else:
-                cpu_text = rss_text = "—"
-            print(f"| {name} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {errors:.0f} | {cpu_text} | {rss_text} |")
+            cpu_text = f"{statistics.median(cpu[(workload, server)]) * 1e6:.1f}" if cpu[(workload, server)] else "—"
+            database_text = (f"{statistics.median(database_cpu[(workload, server)]) * 1e6:.1f}"
+                             if database_cpu[(workload, server)] else "—")
+            print(f"| {workload} | {server} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {errors:.0f} | {cpu_text} | {database_text} |")
         print()
-        print(f"connector-receiver / nginx throughput: {statistics.median(ratios):.2f} "
-              f"(rounds: {', '.join(f'{r:.2f}' for r in ratios)})")
+        print(f"connector-receiver peak RSS: {peak_rss_kib(receiver.pid) / 1024:.1f} MiB")
+
+        def ratio(numerator, denominator, label, target):
+            if numerator not in results or denominator not in results:
+                return
+            ratios = [a["rps"] / b["rps"] for a, b in zip(results[numerator], results[denominator])]
+            median = statistics.median(ratios)
+            verdict = "met" if median >= target else "not met"
+            print(f"{label}: {median:.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ {target}: {verdict})")
+
+        receiver_name = "connector-receiver"
+        ratio(("GET /healthz", receiver_name), ("GET /healthz", "nginx"), "GET /healthz, connector-receiver / nginx", 0.8)
+        ratio(("PUT by-external-id, new ids", receiver_name), ("durable upsert", "pgbench"),
+              "upsert new ids, connector-receiver / pgbench", 1.5)
+        ratio(("PUT by-external-id, repeated ids", receiver_name), ("durable upsert", "pgbench"),
+              "upsert repeated ids, connector-receiver / pgbench", 1.5)
 
         if args.idle:
             before, after, beside, still_open = measure_idle_connections(
-                receiver.pid, receiver_port, args.idle, targets["connector-receiver"], args.seconds)
+                receiver.pid, receiver_port, args.idle, f"{base}/healthz", args.seconds)
             per_connection = (after - before) * 1024 / args.idle
             print()
             print(f"Idle keep-alive connections: {args.idle} held, {still_open} still open after the run beside them; "
@@ -229,6 +402,8 @@ def main():
                 process.wait(timeout=60)
             except subprocess.TimeoutExpired:
                 process.kill()
+        if postgres_dir:
+            stop_postgres(postgres_dir)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -1,5 +1,8 @@
--- Prints one machine-readable line at the end of a wrk run.
-done = function(summary, latency, requests)
+-- Prints one machine-readable line at the end of a wrk run. Used as the script
+-- for plain GETs, and loaded by the other scripts for their `done`.
+local report = {}
+
+function report.done(summary, latency, requests)
   local seconds = summary.duration / 1e6
   local errors = summary.errors.connect + summary.errors.read + summary.errors.write
                + summary.errors.status + summary.errors.timeout
@@ -7,3 +10,6 @@ done = function(summary, latency, requests)
     summary.requests, seconds, summary.requests / seconds,
     latency:percentile(50), latency:percentile(99), errors))
 end
+
+done = report.done
+return report

@@ -29,10 +29,23 @@ struct ConnectionState: ~Copyable {
     /// statement of the loan finds that the server had ended the session, reconnect and
     /// send it again (see `execute`). Cleared by the first statement.
     var reconnectIfTerminatedBeforeFirstStatement = false
+    /// Whether parameterized statements are prepared once per session and then
+    /// executed by name (see `preparedName`).
+    private let usesPreparedStatements: Bool
+    /// The session's prepared statements: name by SQL text and parameter types.
+    private var preparedStatements: [PreparedKey: String] = [:]
+    /// A session keeps at most this many; statements beyond it run unnamed.
+    static let maximumPreparedStatements = 1000
+
+    private struct PreparedKey: Hashable {
+        let sql: String
+        let types: [Oid]
+    }
 
     init(configuration: PostgresConfiguration, logger: Logger) throws(PostgresError) {
         let handle = try Self.open(configuration)
         self.handle = handle
+        self.usesPreparedStatements = configuration.preparedStatements
         self.logger = logger
         self.notices = NoticeReceiver(logger: logger)
         // Verbose error text puts the SQLSTATE into PQerrorMessage ("FATAL:  57P01: …"),
@@ -96,6 +109,7 @@ struct ConnectionState: ~Copyable {
         }
         isBroken = false
         notices.receivedFatal = false
+        preparedStatements.removeAll()  // they belonged to the old session
     }
 
     private static let closedError = PostgresError(kind: .connectionLost, message: "the connection is closed")
@@ -248,10 +262,14 @@ struct ConnectionState: ~Copyable {
             result = PQexec(handle, sql)
         case .parameterized(let query):
             let types = query.bindings.map { Oid($0.dataType.rawValue) }
+            let name = try preparedName(query, types: types, statement: statement)
             result = withCStringArray(query.bindings.map(\.text), nullTerminated: false) { values in
-                types.withUnsafeBufferPointer { types in
-                    // Text format for every parameter (paramFormats nil) and for the result (0);
-                    // paramLengths is ignored for text parameters.
+                // Text format for every parameter (paramFormats nil) and for the result (0);
+                // paramLengths is ignored for text parameters.
+                if let name {
+                    return PQexecPrepared(handle, name, Int32(types.count), values, nil, nil, 0)
+                }
+                return types.withUnsafeBufferPointer { types in
                     PQexecParams(handle, query.sql, Int32(types.count), types.baseAddress, values, nil, nil, 0)
                 }
             }
@@ -284,6 +302,31 @@ struct ConnectionState: ~Copyable {
             isBroken = true
             throw unsupported("a result of type \(String(cString: PQresStatus(status)))", statement)
         }
+    }
+
+    /// The name under which `query` is prepared in this session, preparing it on
+    /// first use; nil when it is to run unnamed (prepared statements off, or the
+    /// session already holds the maximum).
+    ///
+    /// An unnamed statement is parsed and planned on every execution, which costs
+    /// PostgreSQL more than executing most of this server's statements; a prepared
+    /// one is parsed once per session and, after a few executions, runs a cached
+    /// generic plan where that is no worse. Prepared statements are per session, so
+    /// they do not survive a reconnect, and do not work through a pooler in
+    /// transaction mode (PgBouncer before 1.21): there, turn them off.
+    private mutating func preparedName(_ query: PostgresQuery, types: [Oid], statement: Statement) throws(PostgresError) -> String? {
+        guard usesPreparedStatements, let handle else { return nil }
+        let key = PreparedKey(sql: query.sql, types: types)
+        if let name = preparedStatements[key] { return name }
+        guard preparedStatements.count < Self.maximumPreparedStatements else { return nil }
+        let name = "cr\(preparedStatements.count + 1)"
+        let result = types.withUnsafeBufferPointer { types in
+            PQprepare(handle, name, query.sql, Int32(types.count), types.baseAddress)
+        }
+        defer { if let result { PQclear(result) } }
+        guard let result, PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(result, statement) }
+        preparedStatements[key] = name
+        return name
     }
 
     private mutating func drainResults(_ handle: OpaquePointer) {

@@ -39,6 +39,10 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
     public var keepalivesInterval: Duration
     /// …and probes lost before the connection counts as dead. (Unix sockets ignore all three.)
     public var keepalivesCount: Int
+    /// Prepare each parameterized statement once per session and execute it by
+    /// name (the default). Turn off behind a pooler in transaction mode that does
+    /// not track prepared statements (PgBouncer before 1.21).
+    public var preparedStatements = true
 
     /// Checks `url` with libpq's own parser, so a malformed `DATABASE_URL` fails here,
     /// at start-up, with libpq's explanation.

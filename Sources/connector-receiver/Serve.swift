@@ -32,6 +32,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request waits for a database connection before a 503. (env: RECEIVER_POOL_TIMEOUT, default 5)", valueName: "seconds"))
     var poolTimeout: Double?
 
+    @Option(help: ArgumentHelp("Prepare statements once per database session: on or off (off behind PgBouncer before 1.21 in transaction mode). (env: RECEIVER_PREPARED_STATEMENTS, default on)", valueName: "on|off"))
+    var preparedStatements: String?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -93,8 +96,10 @@ struct Serve: ParsableCommand {
         defer { handle.close() }
         try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
 
+        var databaseConfiguration = try PostgresConfiguration(url: handle.url)
+        databaseConfiguration.preparedStatements = settings.preparedStatements
         let pool = PostgresConnectionPool(
-            configuration: try PostgresConfiguration(url: handle.url),
+            configuration: databaseConfiguration,
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
 
@@ -146,6 +151,7 @@ struct ServeSettings {
     var server: HTTPServer.Configuration
     var poolSize: Int
     var poolTimeout: Duration
+    var preparedStatements: Bool
     var shutdownGrace: Duration
 
     init(_ options: Serve) throws {
@@ -191,12 +197,17 @@ struct ServeSettings {
         server.timeouts.bodyRead = try seconds(options.bodyTimeout, "RECEIVER_BODY_TIMEOUT", default: 30, name: "body-timeout")
         server.timeouts.idle = try seconds(options.idleTimeout, "RECEIVER_IDLE_TIMEOUT", default: 60, name: "idle-timeout")
         server.timeouts.write = try seconds(options.writeTimeout, "RECEIVER_WRITE_TIMEOUT", default: 30, name: "write-timeout")
-        switch (options.accessLog ?? Environment.value("RECEIVER_ACCESS_LOG") ?? "on").lowercased() {
-        case "on", "true", "1": server.accessLog = true
-        case "off", "false", "0": server.accessLog = false
-        case let other: throw ValidationError("--access-log (or RECEIVER_ACCESS_LOG) must be on or off, not \(other).")
+        func onOff(_ flag: String?, _ variable: String, default value: Bool, name: String) throws -> Bool {
+            switch (flag ?? Environment.value(variable))?.lowercased() {
+            case nil: return value
+            case "on", "true", "1": return true
+            case "off", "false", "0": return false
+            case let other?: throw ValidationError("--\(name) (or \(variable)) must be on or off, not \(other).")
+            }
         }
+        server.accessLog = try onOff(options.accessLog, "RECEIVER_ACCESS_LOG", default: true, name: "access-log")
         self.server = server
+        self.preparedStatements = try onOff(options.preparedStatements, "RECEIVER_PREPARED_STATEMENTS", default: true, name: "prepared-statements")
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")

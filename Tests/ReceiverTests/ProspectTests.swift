@@ -132,6 +132,39 @@ import Testing
         }
     }
 
+    @Test func smartMatchingRulesApplyInOrder() throws {
+        try TestServer.run { server in
+            let auth = try server.turnUp("acme")
+            func create(_ email: String?, _ mobile: String?) throws -> String? {
+                var fields = [#""clubId": "club-1""#, #""firstName": "Kai""#, #""lastName": "Ito""#]
+                if let email { fields.append(#""email": "\#(email)""#) }
+                if let mobile { fields.append(#""phones": {"mobile": "\#(mobile)"}"#) }
+                return try server.request("POST", "/v1/prospects", json: "{\(fields.joined(separator: ", "))}", auth: auth).string("id")
+            }
+            func save(_ externalId: String) throws -> APIResponse {
+                try server.request("PUT", "/v1/prospects/by-external-id/\(externalId)",
+                                   json: #"{"clubId": "club-1", "firstName": "kai", "lastName": "ito", "email": "kai@example.com", "phones": {"mobile": "555 77"}}"#, auth: auth)
+            }
+            // Email and mobile beats email alone and mobile alone.
+            let emailOnly = try create("kai@example.com", "555 00")
+            _ = try create("other@example.com", "55577")
+            let both = try create("KAI@example.com", "5-5-5-7-7")
+            #expect(try save("a").string("id") == both)
+            // The email-and-mobile match is taken; one email match is left: adopted.
+            #expect(try save("b").string("id") == emailOnly)
+            // Two email matches: ambiguous, even with a single mobile match beside them.
+            _ = try create("kai@example.com", nil)
+            _ = try create("kai@example.com", nil)
+            #expect(try save("c").status == 201)
+            // Mobile alone decides when nothing matches on email (another client, a clean slate).
+            let onlyMobile = try server.turnUp("mobile-only")
+            let mobileRecord = try server.request("POST", "/v1/prospects", json: #"{"clubId": "club-1", "firstName": "Kai", "lastName": "Ito", "phones": {"mobile": "555-77"}}"#, auth: onlyMobile).string("id")
+            let adopted = try server.request("PUT", "/v1/prospects/by-external-id/d",
+                                             json: #"{"clubId": "club-1", "firstName": "kai", "lastName": "ito", "email": "kai@example.com", "phones": {"mobile": "55577"}}"#, auth: onlyMobile)
+            #expect(adopted.string("id") == mobileRecord)
+        }
+    }
+
     @Test func resolvesTheStaffOwnerByEmailAndKeepsUnknownOwners() throws {
         try TestServer.run { server in
             let auth = try server.turnUp("acme")

@@ -18,10 +18,8 @@ struct Prospect: Sendable {
     static let selectList = "p.id, " + PersonFields.columnNames.map { "p.\($0)" }.joined(separator: ", ")
         + ", p.lead_source_id, p.staff_owner_email, s.id AS staff_owner_id, p.status, p.member_id, p.created_at, p.updated_at, p.version"
         + ", (extract(epoch FROM p.updated_at) * 1000000)::bigint AS updated_micros"
-    /// The FROM clause that goes with `selectList`.
-    static let fromClause = """
-        prospects p LEFT JOIN staff s ON s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)
-        """
+    /// What `selectList` needs joined to the row `p`.
+    static let joins = "LEFT JOIN staff s ON s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)"
 
     init(row: PostgresRow) throws {
         id = try row.decode("id")

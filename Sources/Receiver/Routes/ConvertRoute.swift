@@ -30,7 +30,7 @@ struct ConvertRoute {
                     throw Members.externalIdTaken(externalId, existingId: existing.id)
                 }
                 let member = try Members.catchingExternalIdConflict(input.person.externalId) {
-                    try PersonStore<Member>.insert(input, clientId: clientId, extra: [("prospect_id", PostgresBinding(prospect.id))], on: connection)
+                    try PersonStore<Member>.insert(input, clientId: clientId, extra: [("prospect_id", PostgresBinding(prospect.id))], resolving: nil, on: connection)
                 }
                 try connection.execute("""
                     UPDATE prospects SET status = 'converted', member_id = \(member.id), updated_at = now(), version = version + 1

@@ -41,9 +41,8 @@ struct PersonRoutes<Record: PersonRecord> {
                     throw Self.externalIdTaken(externalId, existingId: existing.id)
                 }
                 let record = try Self.catchingExternalIdConflict(input.person.externalId) {
-                    try Store.insert(input, clientId: clientId, on: connection)
+                    try Store.insert(input, clientId: clientId, resolving: Record.resource, on: connection)
                 }
-                try Self.resolveSyncErrors(record, call: call, on: connection)
                 return RequestSupport.record(record.json, version: record.version, status: .created, location: "\(path)/\(record.id.lowercasedString)")
             }
         })
@@ -63,9 +62,8 @@ struct PersonRoutes<Record: PersonRecord> {
                     throw Self.externalIdTaken(externalId, existingId: existing.id)
                 }
                 let updated = try Self.catchingExternalIdConflict(input.person.externalId) {
-                    try Store.update(current, to: input, clientId: clientId, on: connection)
+                    try Store.update(current, to: input, clientId: clientId, resolving: Record.resource, on: connection)
                 }
-                try Self.resolveSyncErrors(updated, call: call, on: connection)
                 return RequestSupport.record(updated.json, version: updated.version)
             }
         })
@@ -102,8 +100,7 @@ struct PersonRoutes<Record: PersonRecord> {
                         return try update(match, to: input, call: call, on: connection)
                     }
                     try checkReferences(input, clientId: clientId, on: connection)
-                    let record = try Store.insert(input, clientId: clientId, on: connection)
-                    try resolveSyncErrors(record, call: call, on: connection)
+                    let record = try Store.insert(input, clientId: clientId, resolving: Record.resource, on: connection)
                     return RequestSupport.record(record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)")
                 }
             } catch let error as PostgresError where isExternalIdConflict(error) {
@@ -115,9 +112,13 @@ struct PersonRoutes<Record: PersonRecord> {
     }
 
     private static func update(_ current: Record, to input: Record.Input, call: ConnectorCall, on connection: PostgresConnection) throws -> Response {
-        if input != current.input { try checkReferences(input, clientId: call.client.clientId, on: connection) }
-        let updated = try Store.update(current, to: input, clientId: call.client.clientId, on: connection)
-        try resolveSyncErrors(updated, call: call, on: connection)
+        guard input != current.input else {
+            // Nothing to write, but the save succeeded: its open sync errors are resolved.
+            try resolveSyncErrors(current, call: call, on: connection)
+            return RequestSupport.record(current.json, version: current.version)
+        }
+        try checkReferences(input, clientId: call.client.clientId, on: connection)
+        let updated = try Store.update(current, to: input, clientId: call.client.clientId, resolving: Record.resource, on: connection)
         return RequestSupport.record(updated.json, version: updated.version)
     }
 

@@ -8,7 +8,8 @@ protocol PersonRecord: Sendable {
     /// The table, aliased `p` in `fromClause`.
     static var table: String { get }
     static var selectList: String { get }
-    static var fromClause: String { get }
+    /// The joins `selectList` needs besides the row itself, aliased `p`.
+    static var joins: String { get }
     static var resource: SyncErrorResource { get }
     /// "prospect" / "member", for messages.
     static var noun: String { get }
@@ -21,6 +22,11 @@ protocol PersonRecord: Sendable {
     var updatedMicros: Int { get }
     var input: Input { get }
     var json: JSONObject { get }
+}
+
+extension PersonRecord {
+    /// The FROM clause that goes with `selectList`.
+    static var fromClause: String { "\(table) p \(joins)" }
 }
 
 /// A prospect or member as written by the Connector.

@@ -63,55 +63,94 @@ enum PersonStore<Record: PersonRecord> {
         guard enabled else { throw Problem.invalidField("clubId", "is switched off and accepts no writes; ask the receiver's administrators to enable it") }
     }
 
-    static func insert(_ input: Record.Input, clientId: String, extra: [(String, PostgresBinding)] = [], on connection: PostgresConnection) throws -> Record {
+    /// Inserts a record and returns it as stored; with `resolving`, the open sync
+    /// errors of the record are resolved in the same statement (one round trip).
+    static func insert(
+        _ input: Record.Input, clientId: String, extra: [(String, PostgresBinding)] = [],
+        resolving resource: SyncErrorResource?, on connection: PostgresConnection
+    ) throws -> Record {
         var builder = StatementBuilder()
         let columns = [("client_id", PostgresBinding(clientId)), ("id", PostgresBinding(RecordID.make()))]
             + Array(zip(PersonFields.columnNames, input.person.bindings)) + (try input.extraColumns()) + extra
-        let inserted = try connection.query(builder.insert(into: Record.table, columns: columns, returning: "id"))
-        return try reload(try inserted[0].decode(0, as: UUID.self), clientId: clientId, on: connection)
+        let insert = builder.insert(into: Record.table, columns: columns, returning: "*")
+        return try written(insert.sql, input: input, clientId: clientId, resolving: resource, builder: &builder, on: connection)
     }
 
-    /// Writes `input` over `current`; the version moves only when a field changes.
-    static func update(_ current: Record, to input: Record.Input, clientId: String, on connection: PostgresConnection) throws -> Record {
+    /// Writes `input` over `current` and returns the record as stored; the
+    /// version moves only when a field changes (otherwise nothing is written,
+    /// and sync errors are not touched).
+    static func update(
+        _ current: Record, to input: Record.Input, clientId: String,
+        resolving resource: SyncErrorResource?, on connection: PostgresConnection
+    ) throws -> Record {
         guard input != current.input else { return current }
         var builder = StatementBuilder()
         let columns = Array(zip(PersonFields.columnNames, input.person.bindings)) + (try input.extraColumns())
-        try connection.query(builder.update(Record.table, columns: columns, clientId: clientId, id: current.id, returning: "id"))
-        return try reload(current.id, clientId: clientId, on: connection)
+        let update = builder.update(Record.table, columns: columns, clientId: clientId, id: current.id, returning: "*")
+        return try written(update.sql, input: input, clientId: clientId, resolving: resource, builder: &builder, on: connection)
     }
 
-    private static func reload(_ id: UUID, clientId: String, on connection: PostgresConnection) throws -> Record {
-        guard let record = try find(id, clientId: clientId, on: connection) else {
-            throw PostgresError(kind: .client, message: "\(Record.noun) \(id) vanished inside its own transaction")
+    /// `WITH p AS (<write> RETURNING *) SELECT <the record> FROM p …`, plus the
+    /// sync-error resolution as a second data-modifying CTE.
+    private static func written(
+        _ write: String, input: Record.Input, clientId: String, resolving resource: SyncErrorResource?,
+        builder: inout StatementBuilder, on connection: PostgresConnection
+    ) throws -> Record {
+        var resolution = ""
+        if let resource {
+            resolution = """
+                , resolved AS (
+                    UPDATE sync_errors SET resolved_at = now()
+                    WHERE client_id = \(builder.bind(clientId)) AND resolved_at IS NULL AND resource = \(builder.bind(resource.rawValue))
+                      AND (record_id = (SELECT id FROM p) OR (external_id IS NOT NULL AND external_id = \(builder.bind(PostgresBinding(input.person.externalId))))))
+                """
         }
-        return record
+        let sql = "WITH p AS (\(write))\(resolution) SELECT \(Record.selectList) FROM p \(Record.joins)"
+        guard let row = try connection.query(PostgresQuery(sql: sql, bindings: builder.bindings)).first else {
+            throw PostgresError(kind: .client, message: "\(Record.noun) vanished inside its own transaction")
+        }
+        return try Record(row: row)
     }
 
     /// Smart matching (contract, "Matching on save"): among the client's records
-    /// without an external id, the first rule that finds anything decides;
-    /// exactly one match is adopted, several are ambiguous (nil: create).
-    /// The candidate is locked and re-checked (`FOR UPDATE` re-evaluates the
-    /// WHERE clause), so two saves cannot adopt the same record.
+    /// without an external id and with the same first and last name, the first
+    /// rule that finds anything decides — email and mobile, then email, then
+    /// mobile — and exactly one match is adopted; several are ambiguous (nil: create).
+    ///
+    /// One statement: the candidates are ordered so that the first two rows
+    /// settle every rule (all email-and-mobile matches first, then email
+    /// matches, then the rest, which match on mobile only). The rows returned
+    /// are locked and re-checked (`FOR UPDATE` re-evaluates the WHERE clause),
+    /// so two saves cannot adopt the same record.
     static func smartMatch(_ person: PersonFields, clientId: String, on connection: PostgresConnection) throws -> Record? {
         guard let first = person.firstName, let last = person.lastName else { return nil }
         let email = person.email
         let mobile = person.phones.mobile.map { $0.filter(\.isNumber) }.flatMap { $0.isEmpty ? nil : $0 }
-        var rules: [(email: String?, mobile: String?)] = []
-        if let email, let mobile { rules.append((email, mobile)) }
-        if let email { rules.append((email, nil)) }
-        if let mobile { rules.append((nil, mobile)) }
+        guard email != nil || mobile != nil else { return nil }
+        let rows = try connection.query("""
+            SELECT \(unescaped: Record.selectList),
+                   coalesce(lower(p.email) = lower(\(email)), false) AS email_matches,
+                   coalesce(p.mobile_digits = \(mobile), false) AS mobile_matches
+            FROM \(unescaped: Record.fromClause)
+            WHERE p.client_id = \(clientId) AND p.external_id IS NULL
+              AND lower(p.first_name) = lower(\(first)) AND lower(p.last_name) = lower(\(last))
+              AND (lower(p.email) = lower(\(email)) OR p.mobile_digits = \(mobile))
+            ORDER BY (coalesce(lower(p.email) = lower(\(email)), false) AND coalesce(p.mobile_digits = \(mobile), false)) DESC,
+                     coalesce(lower(p.email) = lower(\(email)), false) DESC, p.id
+            LIMIT 2
+            FOR UPDATE OF p
+            """)
+        let candidates = try rows.map { row in
+            (record: try Record(row: row), email: try row.decode("email_matches", as: Bool.self), mobile: try row.decode("mobile_matches", as: Bool.self))
+        }
+        let rules: [((email: Bool, mobile: Bool)) -> Bool] = [
+            { $0.email && $0.mobile },
+            { $0.email },
+            { $0.mobile },
+        ]
         for rule in rules {
-            let matches = try connection.query("""
-                SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
-                WHERE p.client_id = \(clientId) AND p.external_id IS NULL
-                  AND lower(p.first_name) = lower(\(first)) AND lower(p.last_name) = lower(\(last))
-                  AND (\(rule.email)::text IS NULL OR lower(p.email) = lower(\(rule.email)))
-                  AND (\(rule.mobile)::text IS NULL OR p.mobile_digits = \(rule.mobile))
-                ORDER BY p.id
-                LIMIT 2
-                FOR UPDATE OF p
-                """).map(Record.init(row:))
-            if matches.count == 1 { return matches[0] }
+            let matches = candidates.filter { rule(($0.email, $0.mobile)) }
+            if matches.count == 1 { return matches[0].record }
             if matches.count > 1 { return nil }
         }
         return nil
