@@ -100,6 +100,12 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // `make bench`: the JSON parser and writer against Foundation's.
+        .executableTarget(
+            name: "json-benchmark",
+            dependencies: ["Receiver"],
+            swiftSettings: strictSettings
+        ),
 
         .testTarget(
             name: "PostgresTests",

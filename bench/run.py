@@ -58,11 +58,14 @@ def cpu_seconds(pid):
 
 
 def postgres_cpu_seconds(postgres_dir):
-    """CPU time of the PostgreSQL cluster: the postmaster and every child of it now
-    alive (the benchmark's connections stay open for a whole run)."""
+    """CPU time of the PostgreSQL cluster: the postmaster, its children that have
+    exited (counted in its cutime/cstime once reaped, like pgbench's backends) and
+    every child now alive."""
     with open(os.path.join(postgres_dir, "data", "postmaster.pid")) as f:
         postmaster = int(f.readline())
-    total = cpu_seconds(postmaster)
+    with open(f"/proc/{postmaster}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    total = sum(int(value) for value in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -386,6 +389,13 @@ def main():
               "upsert new ids, connector-receiver / pgbench", 1.5)
         ratio(("PUT by-external-id, repeated ids", receiver_name), ("durable upsert", "pgbench"),
               "upsert repeated ids, connector-receiver / pgbench", 1.5)
+
+        json_benchmark = os.path.join(ROOT, ".build", "release", "json-benchmark")
+        if os.path.exists(json_benchmark):
+            print()
+            print("JSON on the Connector's payloads (best of 5 runs, release build):")
+            print()
+            print(subprocess.run([json_benchmark], capture_output=True, text=True, check=True).stdout.rstrip())
 
         if args.idle:
             before, after, beside, still_open = measure_idle_connections(

@@ -169,29 +169,34 @@ public struct JSONParser {
 
     private mutating func parseString() throws(JSONParseError) -> String {
         index += 1  // opening quote
-        var scalars: [UInt8] = []
+        // Most strings have no escapes: made straight from the input bytes.
+        var scalars: [UInt8]? = nil
         var runStart = index
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
-                scalars.append(contentsOf: bytes[runStart..<index])
-                index += 1
                 break
             }
             if byte < 0x20 { throw error("control character in string") }
             if byte == UInt8(ascii: "\\") {
-                scalars.append(contentsOf: bytes[runStart..<index])
-                try parseEscape(into: &scalars)
+                scalars = (scalars ?? []) + bytes[runStart..<index]
+                try parseEscape(into: &scalars!)
                 runStart = index
                 continue
             }
             index += 1
         }
         // Validates UTF-8: a body with invalid sequences is not JSON (RFC 8259 §8.1).
-        guard let string = String(validating: scalars, as: UTF8.self) else {
-            throw error("string is not valid UTF-8")
+        let string: String?
+        if var escaped = scalars {
+            escaped.append(contentsOf: bytes[runStart..<index])
+            string = String(validating: escaped, as: UTF8.self)
+        } else {
+            string = String(validating: bytes[runStart..<index], as: UTF8.self)
         }
+        guard let string else { throw error("string is not valid UTF-8") }
+        index += 1  // closing quote
         return string
     }
 
