@@ -1,3 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Calls `body` with a C array of C strings (nil entries stay NULL), optionally
 /// followed by a terminating NULL.
 ///
@@ -21,7 +29,10 @@ func withCStringArray<Result, Failure: Error>(
             continue
         }
         offsets.append(buffer.count)
-        buffer.append(contentsOf: string.utf8.lazy.map { CChar(bitPattern: $0) })
+        var contiguous = string
+        contiguous.withUTF8 { bytes in
+            buffer.append(contentsOf: UnsafeRawBufferPointer(bytes).bindMemory(to: CChar.self))
+        }
         buffer.append(0)
     }
     let outcome: Swift.Result<Result, Failure> = buffer.withUnsafeBufferPointer { characters in
@@ -38,4 +49,14 @@ func withCStringArray<Result, Failure: Error>(
         }
     }
     return try outcome.get()
+}
+
+/// Whether `string` holds a NUL byte, which a C string would cut short there.
+/// (`memchr` over the UTF-8 bytes: statements run to kilobytes, checked on every execution.)
+func containsNUL(_ string: String) -> Bool {
+    var contiguous = string
+    return contiguous.withUTF8 { bytes in
+        guard let base = bytes.baseAddress else { return false }
+        return memchr(base, 0, bytes.count) != nil
+    }
 }

@@ -236,7 +236,7 @@ struct ConnectionState: ~Copyable {
 
     /// Refuses what cannot be sent faithfully, instead of letting C strings cut it short.
     private static func validate(_ statement: Statement) throws(PostgresError) {
-        if statement.sql.utf8.contains(0) {
+        if containsNUL(statement.sql) {
             throw PostgresError(kind: .invalidQuery, message: "the SQL text contains a NUL byte", query: statement.sql)
         }
         guard case .parameterized(let query) = statement else { return }
@@ -244,7 +244,7 @@ struct ConnectionState: ~Copyable {
         guard query.bindings.count <= 65535 else {
             throw PostgresError(kind: .invalidQuery, message: "\(query.bindings.count) bind parameters; PostgreSQL accepts at most 65535 per statement", query: query.sql)
         }
-        for (index, binding) in query.bindings.enumerated() where binding.text?.utf8.contains(0) == true {
+        for (index, binding) in query.bindings.enumerated() where binding.text.map(containsNUL) == true {
             throw PostgresError(
                 kind: .invalidQuery,
                 message: "bind parameter $\(index + 1) contains a NUL byte, which PostgreSQL text values cannot hold",

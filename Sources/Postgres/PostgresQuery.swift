@@ -56,7 +56,7 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         /// Appends `$n` and binds `value` to it.
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value) {
             bindings.append(PostgresBinding(value))
-            sql.append("$\(bindings.count)")
+            appendPlaceholder()
         }
 
         /// Appends `$n` and binds `value` to it; nil binds SQL NULL. (A separate overload
@@ -64,7 +64,13 @@ public struct PostgresQuery: Sendable, Hashable, ExpressibleByStringInterpolatio
         /// "debug description for an optional value" warning meant for plain strings.)
         public mutating func appendInterpolation<Value: PostgresEncodable>(_ value: Value?) {
             bindings.append(PostgresBinding(value))
-            sql.append("$\(bindings.count)")
+            appendPlaceholder()
+        }
+
+        /// `$n` for the binding just added (built on every query, so without interpolation).
+        private mutating func appendPlaceholder() {
+            sql.unicodeScalars.append("$")
+            sql.append(String(bindings.count))
         }
 
         /// Appends `name` as a double-quoted SQL identifier (`"my ""odd"" table"`),

@@ -75,7 +75,8 @@ public struct PostgresRow: Sendable {
 
     private func decodeValue<Value: PostgresDecodable>(at index: Int, as type: Value.Type) throws(PostgresError) -> Value {
         let column = storage.columns[index]
-        let place = "column \"\(column.name)\" (index \(index), PostgreSQL type \(column.dataType))"
+        // Only built for an error: decoding runs for every column of every row.
+        var place: String { "column \"\(column.name)\" (index \(index), PostgreSQL type \(column.dataType))" }
         guard let text = value(at: index) else {
             if let null = Value.postgresNullValue { return null }
             throw PostgresError(

@@ -56,6 +56,7 @@ final class PostgresResultStorage: Sendable {
         self.rowCount = rowCount
         self.values = values
         var byName: [String: Int] = [:]
+        byName.reserveCapacity(columns.count)
         for (index, column) in columns.enumerated() where byName[column.name] == nil {
             byName[column.name] = index
         }

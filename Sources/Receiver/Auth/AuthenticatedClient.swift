@@ -23,16 +23,19 @@ enum ClientAuthenticator {
         return Problem(.unauthorized, type: "unauthorized", title: "Unauthorized", detail: detail, headerFields: headers)
     }
 
-    /// The (username, password) of a `Basic` Authorization header, if well formed.
+    /// The (username, password) of a `Basic` Authorization header, if well formed
+    /// (RFC 7617: the scheme is case-insensitive; user-id and password split at the
+    /// first colon). On every `/v1` request, so without Foundation's string bridging.
     static func basicCredentials(_ request: Request) -> (username: String, password: String)? {
         guard let header = request.headerFields[.authorization] else { return nil }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "basic",
-              let decoded = Data(base64Encoded: String(parts[1]).trimmingCharacters(in: .whitespaces)),
-              let text = String(data: decoded, encoding: .utf8),
-              let colon = text.firstIndex(of: ":")
+        let value = header.trimmingOptionalWhitespace()
+        guard let space = value.firstIndex(of: " "), value[..<space].lowercased() == "basic",
+              let decoded = Data(base64Encoded: String(String(value[space...]).trimmingOptionalWhitespace())),
+              let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+              let username = String(validating: decoded[..<colon], as: UTF8.self),
+              let password = String(validating: decoded[(colon + 1)...], as: UTF8.self)
         else { return nil }
-        return (String(text[..<colon]), String(text[text.index(after: colon)...]))
+        return (username, password)
     }
 
     static func clientId(fromUsername username: String) -> String? {

@@ -31,7 +31,7 @@ enum RequestSupport {
     /// `application/json; charset=utf-8` → `application/json` (RFC 9110 §8.3.1: case-insensitive).
     static func mediaType(_ contentType: String) -> String {
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
-        return base.trimmingCharacters(in: .whitespaces).lowercased()
+        return String(base).trimmingOptionalWhitespace().lowercased()
     }
 
     /// A single-valued query parameter; repeating it is a 400.
@@ -70,9 +70,9 @@ enum RequestSupport {
     /// The `If-Match` precondition (RFC 9110 §13.1.1), if any: `*` or a list of entity tags.
     static func ifMatch(_ request: Request) -> IfMatch? {
         guard let header = request.headerFields[.ifMatch] else { return nil }
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        let trimmed = header.trimmingOptionalWhitespace()
         if trimmed == "*" { return .any }
-        let tags = trimmed.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        let tags = trimmed.split(separator: ",").map { String($0).trimmingOptionalWhitespace() }
         // Our tags are strong; a weak tag never matches under If-Match's strong comparison.
         let versions = tags.compactMap { tag -> Int? in
             guard tag.count >= 3, tag.hasPrefix("\""), tag.hasSuffix("\"") else { return nil }

@@ -148,9 +148,25 @@ struct FieldReader {
 
 extension String {
     func trimmingWhitespace() -> String {
+        // Most values need nothing trimmed: both ends ASCII and not white space.
+        if let first = utf8.first, let last = utf8.last, !Self.isASCIIWhitespaceOrNonASCII(first), !Self.isASCIIWhitespaceOrNonASCII(last) {
+            return self
+        }
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
         return String(scalars[first...last])
+    }
+
+    private static func isASCIIWhitespaceOrNonASCII(_ byte: UInt8) -> Bool {
+        byte >= 0x80 || byte == 0x20 || (0x09...0x0D).contains(byte)
+    }
+
+    /// Without the optional white space (space, tab) that HTTP allows around field values.
+    func trimmingOptionalWhitespace() -> Substring {
+        let isOWS = { (character: Character) in character == " " || character == "\t" }
+        guard let first = firstIndex(where: { !isOWS($0) }) else { return "" }
+        let last = lastIndex(where: { !isOWS($0) })!
+        return self[first...last]
     }
 }
