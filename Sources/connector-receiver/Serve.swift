@@ -91,12 +91,13 @@ struct Serve: ParsableCommand {
 
         let handle = try database.open(logger: logger)
         defer { handle.close() }
-        try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
+        try MigrationRunner.run(handle, directory: migrations, logger: logger)
 
         let pool = PostgresConnectionPool(
-            configuration: try PostgresConfiguration(url: handle.url),
+            configuration: try handle.configuration(),
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
+        if handle.poolMode == .transaction { try checkPooledSessions(pool, logger: logger) }
 
         // Without a public URL, new clients get this server's own address; with
         // --port 0 the port is only known once bound.
@@ -128,6 +129,23 @@ struct Serve: ParsableCommand {
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")
+    }
+
+    /// Through a transaction-mode pooler the sessions are set up by the server and the
+    /// pooler, not by our startup options: check what the decoders rely on, and say
+    /// whether statements have a timeout.
+    private func checkPooledSessions(_ pool: PostgresConnectionPool, logger: Logger) throws {
+        let (timeout, dateStyle, timeZone) = try pool.withConnection { connection in
+            try connection.query("SELECT current_setting('statement_timeout'), current_setting('DateStyle'), current_setting('TimeZone')")
+                .first!.decode((String, String, String).self)
+        }
+        guard dateStyle.uppercased().hasPrefix("ISO") else {
+            throw ValidationError("The database sessions have DateStyle '\(dateStyle)'; connector-receiver reads dates in the ISO style. Set DateStyle = 'ISO, YMD' for the database or role (ALTER ROLE … SET DateStyle = 'ISO, YMD').")
+        }
+        logger.notice("database pool mode transaction: no session state; sessions have statement_timeout \(timeout), TimeZone \(timeZone)")
+        if timeout == "0" {
+            logger.warning("database statements have no timeout through the pooler: set one on the role (ALTER ROLE <role> SET statement_timeout = '30s') or PgBouncer's query_timeout")
+        }
     }
 
     private func loadOpenAPIDocument(migrationsDirectory: String, logger: Logger) -> [UInt8]? {
