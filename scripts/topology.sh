@@ -78,28 +78,31 @@ start() {
     pg_port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$direct")
 
     # PgBouncer: clients authenticate with SCRAM against the role's SCRAM secret
-    # (copied from pg_authid, so no clear password on disk); transaction pooling, at
-    # most 10 server connections for all instances together.
+    # (copied from pg_authid, so no clear password on disk); transaction pooling.
     local pgb_port
     pgb_port=$(free_port)
     psql "$direct" -X -A -t -c "SELECT format('\"%s\" \"%s\"', rolname, rolpassword) FROM pg_authid WHERE rolname = 'receiver'" \
         >"$dir/pgbouncer/userlist.txt"
-    cat >"$dir/pgbouncer/pgbouncer.ini" <<EOF
-[databases]
-receiver = host=127.0.0.1 port=$pg_port dbname=receiver
-
-[pgbouncer]
-listen_addr = 127.0.0.1
-listen_port = $pgb_port
-unix_socket_dir =
-auth_type = scram-sha-256
-auth_file = $dir/pgbouncer/userlist.txt
-pool_mode = transaction
-default_pool_size = 10
-max_db_connections = 10
-max_client_conn = 500
-logfile = $dir/pgbouncer/pgbouncer.log
-pidfile = $dir/pgbouncer/pgbouncer.pid
+    # docker/pgbouncer.ini with loopback addresses and paths in DIR, and a smaller
+    # budget: at most 10 server connections for all the instances together.
+    python3 - "$repo/docker/pgbouncer.ini" "$dir" "$pg_port" "$pgb_port" >"$dir/pgbouncer/pgbouncer.ini" <<'EOF'
+import sys
+source, d, pg_port, pgb_port = sys.argv[1:]
+text = open(source).read()
+replacements = [
+    ("host=postgres port=5432", f"host=127.0.0.1 port={pg_port}"),
+    ("listen_addr = 0.0.0.0", "listen_addr = 127.0.0.1"),
+    ("listen_port = 6432", f"listen_port = {pgb_port}"),
+    ("/run/secrets/pgbouncer_userlist", f"{d}/pgbouncer/userlist.txt"),
+    ("default_pool_size = 20", "default_pool_size = 10"),
+    ("max_db_connections = 40", "max_db_connections = 10"),
+]
+for old, new in replacements:
+    if old not in text:
+        sys.exit(f"topology: docker/pgbouncer.ini no longer contains {old!r}")
+    text = text.replace(old, new)
+text += f"logfile = {d}/pgbouncer/pgbouncer.log\npidfile = {d}/pgbouncer/pgbouncer.pid\n"
+sys.stdout.write(text)
 EOF
     [ "$(id -u)" -eq 0 ] && chown -R postgres: "$dir/pgbouncer"
     chmod 600 "$dir/pgbouncer/userlist.txt"
