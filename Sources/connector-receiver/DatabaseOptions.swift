@@ -22,6 +22,11 @@ struct DatabaseOptions: ParsableArguments {
     var databasePoolMode: String?
 
     @Option(name: .long, help: ArgumentHelp(
+        "Seconds a database statement may run before PostgreSQL cancels it; 0: no limit. A session setting, so not with --database-pool-mode transaction (set it on the role there). (env: RECEIVER_STATEMENT_TIMEOUT, default 30)",
+        valueName: "seconds"))
+    var statementTimeout: Double?
+
+    @Option(name: .long, help: ArgumentHelp(
         "Data directory of the embedded PostgreSQL cluster, used when no database URL is given. (env: RECEIVER_DATA_DIR, default .data)",
         valueName: "path"))
     var dataDir: String?
@@ -78,14 +83,29 @@ struct DatabaseOptions: ParsableArguments {
     /// Starts the embedded cluster when no database URL is configured. With
     /// `attachToRunning`, a cluster already run by another connector-receiver
     /// process on the same data directory is used as it is.
+    /// The statement timeout; nil: none. Only the flag or the variable set it in
+    /// transaction mode, where it cannot be sent, is an error.
+    func resolvedStatementTimeout(poolMode: PostgresConfiguration.PoolMode) throws -> Duration? {
+        let text = statementTimeout.map { String($0) } ?? Environment.value("RECEIVER_STATEMENT_TIMEOUT")
+        guard let text else { return poolMode == .session ? .seconds(30) : nil }
+        guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
+            throw ValidationError("--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400, not \(text).")
+        }
+        guard poolMode == .session else {
+            throw ValidationError("--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) cannot be sent through a pooler in transaction mode; set it on the database role instead: ALTER ROLE <role> SET statement_timeout = '\(text)s'.")
+        }
+        return seconds == 0 ? nil : .milliseconds(Int64((seconds * 1000).rounded(.up)))
+    }
+
     func open(logger: Logger, attachToRunning: Bool = false) throws -> DatabaseHandle {
         let poolMode = try resolvedPoolMode()
+        let timeout = try resolvedStatementTimeout(poolMode: poolMode)
         if let url = try resolvedDatabaseURL() {
             if poolMode == .transaction {
                 // Before any connection, and before the server's threads start.
                 PostgresConfiguration.exportTrackedSessionParameters()
             }
-            return DatabaseHandle(url: url, poolMode: poolMode, embedded: nil)
+            return DatabaseHandle(url: url, poolMode: poolMode, statementTimeout: timeout, embedded: nil)
         }
         guard poolMode == .session else {
             throw ValidationError("--database-pool-mode transaction (or RECEIVER_DATABASE_POOL_MODE) needs a database URL: the embedded cluster has no pooler.")
@@ -93,7 +113,7 @@ struct DatabaseOptions: ParsableArguments {
         let embedded = EmbeddedPostgres(dataDirectory: resolvedDataDir, logger: logger)
         logger.info("no DATABASE_URL: using the embedded PostgreSQL cluster", metadata: ["data-dir": "\(embedded.dataDirectory)"])
         let url = try embedded.start(attachToRunning: attachToRunning)
-        return DatabaseHandle(url: url, poolMode: .session, embedded: embedded)
+        return DatabaseHandle(url: url, poolMode: .session, statementTimeout: timeout, embedded: embedded)
     }
 }
 
@@ -101,11 +121,12 @@ struct DatabaseOptions: ParsableArguments {
 struct DatabaseHandle {
     let url: String
     let poolMode: PostgresConfiguration.PoolMode
+    let statementTimeout: Duration?
     let embedded: EmbeddedPostgres?
 
     /// The connection settings of every connection to this database.
     func configuration() throws -> PostgresConfiguration {
-        try PostgresConfiguration(url: url, poolMode: poolMode)
+        try PostgresConfiguration(url: url, statementTimeout: statementTimeout, poolMode: poolMode)
     }
 
     func close() {

@@ -84,6 +84,8 @@ import Glibc
     @Test(arguments: [
         (["serve", "--log-format", "yaml"], "Unknown log format 'yaml': use text or json"),
         (["migrate", "--database-pool-mode", "statement"], "must be session or transaction, not statement"),
+        (["migrate", "--statement-timeout=-1"], "must be a number of seconds from 0 to 86400, not -1.0"),
+        (["migrate", "--database-pool-mode", "transaction", "--statement-timeout", "5"], "ALTER ROLE <role> SET statement_timeout"),
     ])
     func rejectsBadSettings(arguments: [String], message: String) throws {
         let result = try Executable.run(arguments, environment: ["DATABASE_URL": "host=/nonexistent"])
