@@ -12,6 +12,7 @@ cd "$(dirname "$0")/.."
 dir=$(mktemp -d /tmp/connector-receiver-e2e.XXXXXX)
 cleanup() {
     local status=$?
+    trap '' INT TERM HUP  # a second signal must not cut the clean-up short
     if [ $status -ne 0 ] && [ -d "$dir" ]; then
         echo "e2e: FAILED; the last log lines:" >&2
         for log in "$dir"/receiver-*.log "$dir"/nginx/error.log "$dir"/pgbouncer/pgbouncer.log; do
@@ -22,6 +23,7 @@ cleanup() {
     exit $status
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 
 fail() {
     echo "e2e: $*" >&2

@@ -201,6 +201,7 @@ case "$command" in
 start)
     # A failed start leaves nothing running.
     trap 'status=$?; if [ $status -ne 0 ]; then stop; fi' EXIT
+    trap 'exit 1' INT TERM HUP
     start
     ;;
 stop) stop ;;
