@@ -2,14 +2,15 @@
 # Installs the system packages connector-receiver needs to build, run and test,
 # but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench]
 #   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
-#   test            the above plus the tools the test suite drives
+#   test            the above plus the tools the test suite drives (curl, openssl,
+#                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test)
 #   bench           the above plus nginx and wrk
 set -euo pipefail
 
 profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
 case "$profile" in
-    test) packages+=(curl openssl slowhttptest) ;;
+    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose) ;;
     bench) packages+=(nginx-light wrk) ;;
 esac
 
@@ -40,3 +41,19 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "bootstrap: installed ${missing[*]}"
+
+# On a machine run by systemd, Debian starts a service when its package is installed:
+# nginx would listen on port 80 of every address, PgBouncer on 6432. The tests and
+# the benchmark start their own on loopback, so the services just installed are
+# stopped and disabled again.
+if [ -d /run/systemd/system ]; then
+    for package in "${missing[@]}"; do
+        case "$package" in
+            nginx-light) service=nginx ;;
+            pgbouncer) service=pgbouncer ;;
+            *) continue ;;
+        esac
+        "${sudo[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
+        echo "bootstrap: stopped and disabled the $service service the package started (the tests run their own)"
+    done
+fi

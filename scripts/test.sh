@@ -34,6 +34,10 @@ echo "test: OpenAPI conformance (schemathesis against a live server)"
 scripts/conformance.sh 15
 echo "test: slow clients (slowhttptest: slow headers, slow body, slow read)"
 scripts/slowhttp.sh 10 1000
+echo "test: docker/compose.yaml is valid (docker-compose config)"
+docker-compose -f docker/compose.yaml config -q
+echo "test: the production topology end to end (nginx TLS, two instances, PgBouncer transaction mode)"
+scripts/e2e.sh
 
 # Every step above stops the script on a failure, so reaching here means all passed.
 passed=0

@@ -45,7 +45,7 @@ struct ConnectionState: ~Copyable {
     init(configuration: PostgresConfiguration, logger: Logger) throws(PostgresError) {
         let handle = try Self.open(configuration)
         self.handle = handle
-        self.usesPreparedStatements = configuration.preparedStatements
+        self.usesPreparedStatements = configuration.preparedStatements && configuration.poolMode == .session
         self.logger = logger
         self.notices = NoticeReceiver(logger: logger)
         // Verbose error text puts the SQLSTATE into PQerrorMessage ("FATAL:  57P01: …"),

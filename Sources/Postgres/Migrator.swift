@@ -10,10 +10,18 @@ import Logging
 /// `BEGIN`/`COMMIT` or statements that cannot run in a transaction
 /// (`CREATE INDEX CONCURRENTLY`, `VACUUM`).
 ///
-/// Safe to run from several processes at once: the whole run holds
-/// `pg_advisory_lock(Migrator.advisoryLockKey)`, so a second migrator waits, then finds
-/// nothing left to do. Statement timeouts are off during a run (migrations may be slow,
-/// and the lock wait may be long); they are restored afterwards.
+/// Safe to run from several processes at once, and through a connection pooler in
+/// transaction mode (PgBouncer `pool_mode = transaction`), because the migrator keeps
+/// no session state: every step is a transaction that first takes
+/// `pg_advisory_xact_lock(Migrator.advisoryLockKey)` (released by its `COMMIT` or
+/// `ROLLBACK`) and turns the statement timeout off with `SET LOCAL` (migrations may be
+/// slow, and the lock wait may be long). The steps are the check of the recorded
+/// migrations against the files, then one transaction per pending file, which first
+/// looks again whether another migrator applied that file meanwhile and then skips it.
+/// So concurrent migrators apply every file exactly once, in order, whichever of them
+/// applies it. (A session-level `pg_advisory_lock` would not survive transaction
+/// pooling: the lock, the statements and the unlock may each run on another server
+/// session, leaving the lock held by a session that nobody unlocks.)
 ///
 /// Refuses to run, naming the file, when:
 /// - a file name is not `NNNN_name.sql`, or two files share a number;
@@ -111,52 +119,32 @@ public struct Migrator: Sendable {
     public func migrate(on connection: PostgresConnection) throws(PostgresError) -> [AppliedMigration] {
         let migrations = try loadMigrations()
 
-        try connection.command("SET statement_timeout = 0")
-        defer {
-            if connection.isHealthy { _ = try? connection.command("RESET statement_timeout") }
-        }
-        try lock(connection)
-        defer {
-            if connection.isHealthy { _ = try? connection.query("SELECT pg_advisory_unlock(\(Self.advisoryLockKey))") }
-        }
-
-        try connection.command("""
-            CREATE TABLE IF NOT EXISTS schema_migrations (
-                version integer PRIMARY KEY,
-                name text NOT NULL,
-                checksum text NOT NULL,
-                applied_at timestamptz NOT NULL DEFAULT now()
-            )
-            """)
-
-        var recorded: [Int: AppliedMigration] = [:]
-        for row in try connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version") {
-            let version = try row.decode(0, as: Int.self)
-            recorded[version] = AppliedMigration(version: version, fileName: try row.decode(1), checksum: try row.decode(2))
-        }
-
-        let checksums = try self.checksums(of: migrations, on: connection)
-        let files = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
-        for applied in recorded.values.sorted(by: { $0.version < $1.version }) {
-            guard let file = files[applied.version] else {
-                throw PostgresError(
-                    kind: .migration,
-                    message: "migration \(applied.fileName) was applied to this database but its file is missing from \(directory.path); restore it (applied migrations must stay)"
+        let recorded = try locked(on: connection) { connection throws(PostgresError) in
+            try connection.command("""
+                CREATE TABLE IF NOT EXISTS schema_migrations (
+                    version integer PRIMARY KEY,
+                    name text NOT NULL,
+                    checksum text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
                 )
+                """)
+            var recorded: [Int: AppliedMigration] = [:]
+            for row in try connection.query("SELECT version, name, checksum FROM schema_migrations ORDER BY version") {
+                let version = try row.decode(0, as: Int.self)
+                recorded[version] = AppliedMigration(version: version, fileName: try row.decode(1), checksum: try row.decode(2))
             }
-            guard file.fileName == applied.fileName else {
-                throw PostgresError(
-                    kind: .migration,
-                    message: "migration \(file.fileName) was applied under the name \(applied.fileName); rename it back"
-                )
+            let checksums = try self.checksums(of: migrations, on: connection)
+            let files = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
+            for applied in recorded.values.sorted(by: { $0.version < $1.version }) {
+                guard let file = files[applied.version] else {
+                    throw PostgresError(
+                        kind: .migration,
+                        message: "migration \(applied.fileName) was applied to this database but its file is missing from \(directory.path); restore it (applied migrations must stay)"
+                    )
+                }
+                try verify(file, against: applied, checksum: checksums[file.version] ?? "")
             }
-            let checksum = checksums[file.version] ?? ""
-            guard checksum == applied.checksum else {
-                throw PostgresError(
-                    kind: .migration,
-                    message: "migration \(file.fileName) was changed after it was applied (checksum recorded \(applied.checksum), file now \(checksum)); revert the file and put the change in a new migration"
-                )
-            }
+            return recorded
         }
 
         let pending = migrations.filter { recorded[$0.version] == nil }
@@ -167,7 +155,7 @@ public struct Migrator: Sendable {
         }
         var applied: [AppliedMigration] = []
         for migration in pending {
-            applied.append(try apply(migration, on: connection))
+            if let done = try apply(migration, on: connection) { applied.append(done) }
         }
         if applied.isEmpty {
             logger.debug("database schema is up to date", metadata: ["migrations": "\(migrations.count)"])
@@ -175,12 +163,43 @@ public struct Migrator: Sendable {
         return applied
     }
 
-    private func lock(_ connection: PostgresConnection) throws(PostgresError) {
-        let acquired = try connection.query("SELECT pg_try_advisory_lock(\(Self.advisoryLockKey))")
-            .first?.decode(0, as: Bool.self) ?? false
-        if !acquired {
-            logger.info("another process is migrating this database; waiting for it to finish")
-            try connection.query("SELECT pg_advisory_lock(\(Self.advisoryLockKey))")
+    /// Runs `body` in a transaction holding the migration lock, with no statement
+    /// timeout; the lock and the setting end with the transaction.
+    private func locked<Result>(
+        on connection: PostgresConnection,
+        _ body: (PostgresConnection) throws(PostgresError) -> Result
+    ) throws(PostgresError) -> Result {
+        do {
+            return try connection.transaction { connection in
+                try connection.command("SET LOCAL statement_timeout = 0")
+                let acquired = try connection.query("SELECT pg_try_advisory_xact_lock(\(Self.advisoryLockKey))")
+                    .first?.decode(0, as: Bool.self) ?? false
+                if !acquired {
+                    logger.info("another process is migrating this database; waiting for it to finish")
+                    try connection.query("SELECT pg_advisory_xact_lock(\(Self.advisoryLockKey))")
+                }
+                return try body(connection)
+            }
+        } catch let error as PostgresError {
+            throw error
+        } catch {
+            throw PostgresError(kind: .migration, message: "\(error)")
+        }
+    }
+
+    /// Refuses an applied migration whose file was renamed or changed since.
+    private func verify(_ file: Migration, against applied: AppliedMigration, checksum: String) throws(PostgresError) {
+        guard file.fileName == applied.fileName else {
+            throw PostgresError(
+                kind: .migration,
+                message: "migration \(file.fileName) was applied under the name \(applied.fileName); rename it back"
+            )
+        }
+        guard checksum == applied.checksum else {
+            throw PostgresError(
+                kind: .migration,
+                message: "migration \(file.fileName) was changed after it was applied (checksum recorded \(applied.checksum), file now \(checksum)); revert the file and put the change in a new migration"
+            )
         }
     }
 
@@ -198,38 +217,48 @@ public struct Migrator: Sendable {
         return result
     }
 
-    private func apply(_ migration: Migration, on connection: PostgresConnection) throws(PostgresError) -> AppliedMigration {
-        logger.info("applying migration \(migration.fileName)")
+    /// Applies one migration in a transaction of its own, or returns nil when another
+    /// migrator applied it since this one looked.
+    private func apply(_ migration: Migration, on connection: PostgresConnection) throws(PostgresError) -> AppliedMigration? {
         let started = ContinuousClock.now
-        do {
-            let checksum = try connection.transaction { connection in
+        do throws(PostgresError) {
+            let checksum: String? = try locked(on: connection) { connection throws(PostgresError) in
+                let checksum = try connection.query("SELECT encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex')")
+                    .first!.decode(0, as: String.self)
+                if let row = try connection.query("SELECT name, checksum FROM schema_migrations WHERE version = \(migration.version)").first {
+                    let applied = AppliedMigration(version: migration.version, fileName: try row.decode(0), checksum: try row.decode(1))
+                    try verify(migration, against: applied, checksum: checksum)
+                    logger.info("migration \(migration.fileName) was applied by another process meanwhile")
+                    return nil
+                }
+                logger.info("applying migration \(migration.fileName)")
                 // The record goes in first: should the file commit on its own (which it
                 // must not), whatever it committed is at least recorded with it, instead
                 // of being applied again by the next run.
-                let checksum = try connection.query("""
+                try connection.execute("""
                     INSERT INTO schema_migrations (version, name, checksum, applied_at)
-                    VALUES (\(migration.version), \(migration.fileName), encode(sha256(convert_to(\(migration.sql), 'UTF8')), 'hex'), now())
-                    RETURNING checksum
-                    """).first!.decode(0, as: String.self)
+                    VALUES (\(migration.version), \(migration.fileName), \(checksum), now())
+                    """)
                 try connection.simpleExecute(migration.sql)
                 return checksum
             }
+            guard let checksum else { return nil }
             logger.info("applied migration \(migration.fileName)", metadata: ["duration": "\(ContinuousClock.now - started)"])
             return AppliedMigration(version: migration.version, fileName: migration.fileName, checksum: checksum)
-        } catch let error as PostgresError where error.kind == .invalidUsage {
+        } catch where error.kind == .invalidUsage {
             throw PostgresError(
                 kind: .migration,
                 message: "migration \(migration.fileName) ended its transaction itself (COMMIT or ROLLBACK in the file), so it may be only partly applied; check the database by hand, and remove transaction control from migration files (each one already runs in a transaction)"
             )
-        } catch let error as PostgresError {
+        } catch where error.kind == .migration && error.code == nil {
+            throw error  // a changed or renamed file, already named
+        } catch {
             // Keep the kind of a lost connection (callers may act on isConnectionLost);
             // everything else is this migration's failure. The SQLSTATE and diagnostics stay.
             var failure = error
             if !error.isConnectionLost { failure.kind = .migration }
             failure.message = "migration \(migration.fileName) failed: \(error.message)"
             throw failure
-        } catch {
-            throw PostgresError(kind: .migration, message: "migration \(migration.fileName) failed: \(error)")
         }
     }
 }

@@ -1,5 +1,11 @@
 import CLibPQ
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// How to reach PostgreSQL and how every session is set up.
 ///
 /// Built from a `DATABASE_URL`, in URI form (`postgresql://user:pw@host:5432/db?sslmode=require`)
@@ -14,8 +20,28 @@ import CLibPQ
 /// statement without an extra round trip; `options` in the URL are kept and ours are
 /// appended after them (so ours win).
 ///
+/// Through a connection pooler in transaction mode (``PoolMode/transaction``), the
+/// `options` startup parameter is not sent: PgBouncer 1.18 refuses it ("unsupported
+/// startup parameter: options"), and a session setting would not follow the client
+/// from one server session to the next anyway. `TimeZone` and `DateStyle` then travel
+/// as startup parameters of their own, which PgBouncer tracks and sets on whichever
+/// server session it lends (see ``exportTrackedSessionParameters()``); the statement
+/// timeout is the server's (`ALTER ROLE … SET statement_timeout`), and
+/// `extra_float_digits` PostgreSQL's default (1 since PostgreSQL 12).
+///
 /// Printing a configuration shows `redactedDescription`: the password never appears.
 public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
+    /// How connections map to server sessions, which decides how the session settings travel.
+    public enum PoolMode: String, Sendable, CaseIterable {
+        /// Each connection is a server session of its own: a direct connection, or a
+        /// pooler in session mode. The settings are startup options (`options`).
+        case session
+        /// The URL is a pooler in transaction mode (PgBouncer `pool_mode = transaction`),
+        /// which lends a server session per transaction: nothing may rely on session
+        /// state, and no `options` startup parameter is sent.
+        case transaction
+    }
+
     /// The URL as given. Private so it cannot be logged by accident.
     private let databaseURL: String
     /// The URL's parameters with secrets masked, for `redactedDescription`.
@@ -39,9 +65,11 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
     public var keepalivesInterval: Duration
     /// …and probes lost before the connection counts as dead. (Unix sockets ignore all three.)
     public var keepalivesCount: Int
-    /// Prepare each parameterized statement once per session and execute it by
-    /// name (the default). Turn off behind a pooler in transaction mode that does
-    /// not track prepared statements (PgBouncer before 1.21).
+    /// Direct (or session pooling), or through a pooler in transaction mode.
+    public var poolMode: PoolMode
+    /// Prepare each parameterized statement once per session and execute it by name
+    /// (the default). Never in ``PoolMode/transaction``, whatever this says: a
+    /// pooler lending sessions per transaction (PgBouncer before 1.21) loses them.
     public var preparedStatements = true
 
     /// Checks `url` with libpq's own parser, so a malformed `DATABASE_URL` fails here,
@@ -56,7 +84,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         statementTimeout: Duration? = .seconds(30),
         keepalivesIdle: Duration = .seconds(30),
         keepalivesInterval: Duration = .seconds(10),
-        keepalivesCount: Int = 3
+        keepalivesCount: Int = 3,
+        poolMode: PoolMode = .session
     ) throws(PostgresError) {
         guard !url.allSatisfy(\.isWhitespace) else {
             throw PostgresError(kind: .invalidConfiguration, message: "the database URL is empty; set DATABASE_URL to postgresql://user:password@host:port/database or host=… dbname=…")
@@ -103,6 +132,18 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         self.keepalivesIdle = keepalivesIdle
         self.keepalivesInterval = keepalivesInterval
         self.keepalivesCount = keepalivesCount
+        self.poolMode = poolMode
+    }
+
+    /// For ``PoolMode/transaction``: sets `PGTZ=UTC` and `PGDATESTYLE=ISO, YMD` in the
+    /// process environment, from which libpq sends the startup parameters `TimeZone`
+    /// and `DateStyle` (libpq has no connection keyword for them). PgBouncer tracks
+    /// both and sets them on every server session it lends this client. `setenv` is
+    /// not thread-safe: call this at start-up, before other threads may read the
+    /// environment.
+    public static func exportTrackedSessionParameters() {
+        setenv("PGTZ", "UTC", 1)
+        setenv("PGDATESTYLE", "ISO, YMD", 1)
     }
 
     /// The connection target without secrets: `host=db port=5432 user=app dbname=app password=********`.
@@ -149,8 +190,8 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
             ("application_name", applicationName),
             ("dbname", databaseURL),
             ("client_encoding", "UTF8"),
-            ("options", sessionOptions),
         ]
+        if poolMode == .session { parameters.append(("options", sessionOptions)) }
         // Only the first dbname is expanded as a connection string; a later one is a plain name.
         if let database { parameters.append(("dbname", database)) }
         return parameters

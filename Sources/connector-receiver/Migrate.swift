@@ -21,6 +21,6 @@ struct Migrate: ParsableCommand {
         let migrations = try database.resolvedMigrationsDirectory()
         let handle = try database.open(logger: logger, attachToRunning: true)
         defer { handle.close() }
-        try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
+        try MigrationRunner.run(handle, directory: migrations, logger: logger)
     }
 }

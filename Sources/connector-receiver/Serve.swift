@@ -32,9 +32,6 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request waits for a database connection before a 503. (env: RECEIVER_POOL_TIMEOUT, default 5)", valueName: "seconds"))
     var poolTimeout: Double?
 
-    @Option(help: ArgumentHelp("Prepare statements once per database session: on or off (off behind PgBouncer before 1.21 in transaction mode). (env: RECEIVER_PREPARED_STATEMENTS, default on)", valueName: "on|off"))
-    var preparedStatements: String?
-
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -94,14 +91,13 @@ struct Serve: ParsableCommand {
 
         let handle = try database.open(logger: logger)
         defer { handle.close() }
-        try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
+        try MigrationRunner.run(handle, directory: migrations, logger: logger)
 
-        var databaseConfiguration = try PostgresConfiguration(url: handle.url)
-        databaseConfiguration.preparedStatements = settings.preparedStatements
         let pool = PostgresConnectionPool(
-            configuration: databaseConfiguration,
+            configuration: try handle.configuration(),
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
+        if handle.poolMode == .transaction { try checkPooledSessions(pool, logger: logger) }
 
         // Without a public URL, new clients get this server's own address; with
         // --port 0 the port is only known once bound.
@@ -135,6 +131,23 @@ struct Serve: ParsableCommand {
         logger.notice("stopped serving")
     }
 
+    /// Through a transaction-mode pooler the sessions are set up by the server and the
+    /// pooler, not by our startup options: check what the decoders rely on, and say
+    /// whether statements have a timeout.
+    private func checkPooledSessions(_ pool: PostgresConnectionPool, logger: Logger) throws {
+        let (timeout, dateStyle, timeZone) = try pool.withConnection { connection in
+            try connection.query("SELECT current_setting('statement_timeout'), current_setting('DateStyle'), current_setting('TimeZone')")
+                .first!.decode((String, String, String).self)
+        }
+        guard dateStyle.uppercased().hasPrefix("ISO") else {
+            throw ValidationError("The database sessions have DateStyle '\(dateStyle)'; connector-receiver reads dates in the ISO style. Set DateStyle = 'ISO, YMD' for the database or role (ALTER ROLE … SET DateStyle = 'ISO, YMD').")
+        }
+        logger.notice("database pool mode transaction: no session state; sessions have statement_timeout \(timeout), TimeZone \(timeZone)")
+        if timeout == "0" {
+            logger.warning("database statements have no timeout through the pooler: set one on the role (ALTER ROLE <role> SET statement_timeout = '30s') or PgBouncer's query_timeout")
+        }
+    }
+
     private func loadOpenAPIDocument(migrationsDirectory: String, logger: Logger) -> [UInt8]? {
         let path = openapiFile ?? Environment.value("RECEIVER_OPENAPI_FILE")
             ?? URL(fileURLWithPath: migrationsDirectory).deletingLastPathComponent().appendingPathComponent("openapi.yaml").path
@@ -151,7 +164,6 @@ struct ServeSettings {
     var server: HTTPServer.Configuration
     var poolSize: Int
     var poolTimeout: Duration
-    var preparedStatements: Bool
     var shutdownGrace: Duration
 
     init(_ options: Serve) throws {
@@ -207,7 +219,6 @@ struct ServeSettings {
         }
         server.accessLog = try onOff(options.accessLog, "RECEIVER_ACCESS_LOG", default: true, name: "access-log")
         self.server = server
-        self.preparedStatements = try onOff(options.preparedStatements, "RECEIVER_PREPARED_STATEMENTS", default: true, name: "prepared-statements")
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")

@@ -25,8 +25,8 @@ struct TurnupSession {
         let migrations = try options.database.resolvedMigrationsDirectory()
         let handle = try options.database.open(logger: logger, attachToRunning: true)
         defer { handle.close() }
-        try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
-        let connection = try PostgresConnection.connect(try PostgresConfiguration(url: handle.url), logger: logger)
+        try MigrationRunner.run(handle, directory: migrations, logger: logger)
+        let connection = try PostgresConnection.connect(try handle.configuration(), logger: logger)
         defer { connection.close() }
         do {
             return try body(TurnupSession(connection: connection, audit: AuditContext(actor: "cli:\(unixUser())")))

@@ -44,6 +44,28 @@ struct ConfigurationTests {
         #expect(parameters["dbname"] == "postgresql://localhost/app")
     }
 
+    /// Through PgBouncer in transaction mode no `options` go out (PgBouncer 1.18 refuses
+    /// them); the rest is the same.
+    @Test func transactionPoolModeSendsNoOptions() throws {
+        let config = try PostgresConfiguration(url: "postgresql://localhost:6432/app", poolMode: .transaction)
+        let keywords = config.connectionParameters.map(\.keyword)
+        #expect(!keywords.contains("options"))
+        #expect(keywords.contains("client_encoding"))
+        #expect(keywords.contains("application_name"))
+        #expect(try PostgresConfiguration(url: "postgresql://localhost/app").poolMode == .session)
+    }
+
+    @Test func transactionPoolModeConnectsAndDecodes() throws {
+        var config = try PostgresConfiguration(url: TestDatabase.url(), poolMode: .transaction)
+        config.statementTimeout = .seconds(1)
+        let conn = try PostgresConnection.connect(config)
+        defer { conn.close() }
+        let row = try conn.query("SELECT now(), 1.5::float8, current_setting('statement_timeout')").first!
+        #expect(abs(try row.decode(0, as: Date.self).timeIntervalSinceNow) < 60)
+        #expect(try row.decode(1, as: Double.self) == 1.5)
+        #expect(try row.decode(2, as: String.self) != "1s", "the timeout is the server's in transaction mode")
+    }
+
     @Test func malformedURLIsRefusedWithLibpqsReason() throws {
         let error = expectPostgresError { _ = try PostgresConfiguration(url: "host=localhost port") }
         #expect(error?.kind == .invalidConfiguration)

@@ -1,9 +1,9 @@
 import Foundation
 
 /// RFC 3339 timestamps in UTC, as the API writes and reads them.
-enum Timestamp {
+public enum Timestamp {
     /// `2026-11-25T10:00:00.123456Z`: microseconds, as PostgreSQL keeps them.
-    static func format(_ date: Date) -> String {
+    public static func format(_ date: Date) -> String {
         let microseconds = (date.timeIntervalSince1970 * 1_000_000).rounded()
         let seconds = Int64((microseconds / 1_000_000).rounded(.down))
         let fraction = Int64(microseconds) - seconds * 1_000_000
