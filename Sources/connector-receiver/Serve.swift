@@ -32,6 +32,11 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request waits for a database connection before a 503. (env: RECEIVER_POOL_TIMEOUT, default 5)", valueName: "seconds"))
     var poolTimeout: Double?
 
+    @Option(help: ArgumentHelp(
+        "Seconds one database statement may take: the server cancels it then (503); a database that does not answer at all (stopped, hung, unreachable) gets 2 seconds more, then the request is a 503 and the connection is replaced. (env: RECEIVER_DATABASE_TIMEOUT, default 10)",
+        valueName: "seconds"))
+    var databaseTimeout: Double?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -93,8 +98,11 @@ struct Serve: ParsableCommand {
         defer { handle.close() }
         try MigrationRunner.run(databaseURL: handle.url, directory: migrations, logger: logger)
 
+        var poolConfiguration = try PostgresConfiguration(url: handle.url)
+        poolConfiguration.statementTimeout = settings.databaseTimeout
+        poolConfiguration.responseTimeout = settings.databaseTimeout + ServeSettings.responseGrace
         let pool = PostgresConnectionPool(
-            configuration: try PostgresConfiguration(url: handle.url),
+            configuration: poolConfiguration,
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
 
@@ -146,7 +154,13 @@ struct ServeSettings {
     var server: HTTPServer.Configuration
     var poolSize: Int
     var poolTimeout: Duration
+    /// The server's statement timeout; the client waits `responseGrace` longer for an
+    /// answer before it gives the connection up, so a slow statement is cancelled by the
+    /// server (the connection stays) and only a silent server costs a connection.
+    var databaseTimeout: Duration
     var shutdownGrace: Duration
+
+    static let responseGrace = Duration.seconds(2)
 
     init(_ options: Serve) throws {
         func integer(_ flag: Int?, _ variable: String, default value: Int, range: ClosedRange<Int>, name: String) throws -> Int {
@@ -199,6 +213,7 @@ struct ServeSettings {
         self.server = server
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
+        self.databaseTimeout = try seconds(options.databaseTimeout, "RECEIVER_DATABASE_TIMEOUT", default: 10, name: "database-timeout")
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
     }
 }
