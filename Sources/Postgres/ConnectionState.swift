@@ -16,6 +16,9 @@ import Darwin
 /// `PQfinish`, so the connection is closed exactly once, when the owner goes away
 /// (or earlier by `close()`, which clears the handle).
 struct ConnectionState: ~Copyable {
+    /// When a statement's wait for the server ends; nil: no limit.
+    typealias Deadline = ContinuousClock.Instant
+
     /// The libpq connection; nil once closed.
     private(set) var handle: OpaquePointer?
     let logger: Logger
@@ -297,7 +300,7 @@ struct ConnectionState: ~Copyable {
     /// The connection is in libpq's nonblocking mode, so `PQsendQuery…` only queue the
     /// statement; a large one that the server does not read (because it is hung) stays
     /// partly in libpq's buffer, and `flush` gives up at the deadline instead of blocking.
-    private mutating func send(_ statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) {
+    private mutating func send(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
         let queued: Int32
         switch statement {
         case .simple(let sql), .command(let sql):
@@ -318,7 +321,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Writes what libpq has queued, waiting for the socket by `deadline`.
-    private mutating func flush(_ statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) {
+    private mutating func flush(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
         while true {
             switch PQflush(handle) {
             case 0:
@@ -341,7 +344,7 @@ struct ConnectionState: ~Copyable {
     /// The statement's result, as `PQexec` returns it: the last one when SQL text holds
     /// several statements (an error ends the text, so it is then the last), stopping
     /// early at a COPY, which needs the caller. nil only if libpq produced none.
-    private mutating func lastResult(of statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) -> OpaquePointer? {
+    private mutating func lastResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
         var last: OpaquePointer?
         do throws(PostgresError) {
             while let result = try nextResult(of: statement, on: handle, by: deadline) {
@@ -363,7 +366,7 @@ struct ConnectionState: ~Copyable {
 
     /// Waits until libpq holds the next result, or knows there is none, then takes it;
     /// so `PQgetResult` never blocks. Throws when `deadline` passes first.
-    private mutating func nextResult(of statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) -> OpaquePointer? {
+    private mutating func nextResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
         while PQisBusy(handle) != 0 {
             guard Self.waitForSocket(of: handle, events: Int16(POLLIN), until: deadline) else {
                 throw abandon(statement, on: handle)
@@ -376,7 +379,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Reads and drops the rows of a `COPY … TO STDOUT`, by `deadline`.
-    private mutating func discardCopyData(of statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) {
+    private mutating func discardCopyData(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
         var buffer: UnsafeMutablePointer<CChar>?
         while true {
             let length = PQgetCopyData(handle, &buffer, 1)
@@ -396,7 +399,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Drops the results still to come, by `deadline`.
-    private mutating func discardResults(of statement: Statement, on handle: OpaquePointer, by deadline: ContinuousClock.Instant?) throws(PostgresError) {
+    private mutating func discardResults(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
         while let result = try nextResult(of: statement, on: handle, by: deadline) { PQclear(result) }
         if PQstatus(handle) != CONNECTION_OK { isBroken = true }
     }
@@ -404,7 +407,7 @@ struct ConnectionState: ~Copyable {
     /// Waits until the connection's socket is ready for `events`; false once `deadline`
     /// has passed (nil: no deadline). True also when the socket is unusable: libpq's
     /// next call then reports the broken connection.
-    private static func waitForSocket(of handle: OpaquePointer, events: Int16, until deadline: ContinuousClock.Instant?) -> Bool {
+    private static func waitForSocket(of handle: OpaquePointer, events: Int16, until deadline: Deadline?) -> Bool {
         let socket = PQsocket(handle)
         guard socket >= 0 else { return true }
         var descriptor = pollfd(fd: socket, events: events, revents: 0)
@@ -495,83 +498,5 @@ struct ConnectionState: ~Copyable {
         }
         error.query = statement.sql
         return error
-    }
-
-    /// Reads a whole result into memory. Values are decoded as UTF-8, which every
-    /// session's `client_encoding=UTF8` guarantees they are.
-    private static func rows(of result: OpaquePointer) -> PostgresRows {
-        let rowCount = Int(PQntuples(result))
-        let columnCount = Int(PQnfields(result))
-        var columns: [PostgresColumn] = []
-        columns.reserveCapacity(columnCount)
-        for column in 0..<Int32(columnCount) {
-            columns.append(PostgresColumn(
-                name: String(cString: PQfname(result, column)),
-                dataType: PostgresDataType(PQftype(result, column))
-            ))
-        }
-        var values: [String?] = []
-        values.reserveCapacity(rowCount * columnCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
-                if PQgetisnull(result, row, column) != 0 {
-                    values.append(nil)
-                } else {
-                    let bytes = UnsafeRawBufferPointer(
-                        start: PQgetvalue(result, row, column),
-                        count: Int(PQgetlength(result, row, column))
-                    )
-                    values.append(String(decoding: bytes, as: UTF8.self))
-                }
-            }
-        }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(
-            storage: PostgresResultStorage(columns: columns, rowCount: rowCount, values: values),
-            commandTag: String(cString: PQcmdStatus(result)),
-            affectedRowCount: affected
-        )
-    }
-
-    /// Finds a server error in libpq's connection error text, which in verbose mode has
-    /// the form `SEVERITY:  SQLSTATE: message` (the severity word may be translated; the
-    /// SQLSTATE never is). Returns the code and message of the first such line.
-    static func serverError(inConnectionMessage text: String) -> (SQLState, String)? {
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let separator = line.firstRange(of: ":  ") else { continue }
-            let rest = line[separator.upperBound...]
-            let code = rest.prefix(5)
-            guard code.count == 5,
-                  code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
-                  rest.dropFirst(5).hasPrefix(": ")
-            else { continue }
-            let message = rest.dropFirst(7).trimmingBlanks()
-            return (SQLState(rawValue: String(code)), String(message))
-        }
-        return nil
-    }
-
-    /// A diagnostic field of an error result (`PG_DIAG_*`, which are single letters).
-    static func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {
-        guard let value = PQresultErrorField(result, Int32(code.value)) else { return nil }
-        return String(cString: value)
-    }
-
-    /// libpq's messages end in a newline and continue on tab-indented lines; make one line.
-    static func normalizedMessage(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingBlanks() }
-            .filter { !$0.isEmpty }
-            .joined(separator: " ")
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingBlanks() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
     }
 }

@@ -212,6 +212,9 @@ struct DurabilityCheck {
     let wrongContent: [String]
     /// Stored although never acknowledged: allowed (the answer was lost on the way).
     let storedUnacknowledged: Int
+    /// Acknowledged `200` (found, not created) after an attempt without an answer: the
+    /// earlier attempt had committed, its answer was lost, and the retry changed nothing.
+    let committedUnanswered: Int
 
     init(saves: [LoadWriters.Save], stored: StoredProspects) {
         let attempted = Set(saves.map(\.externalId))
@@ -223,6 +226,7 @@ struct DurabilityCheck {
         duplicated = stored.byExternalId.filter { $0.value.count > 1 }.map(\.key).sorted()
         wrongContent = stored.byExternalId.filter { id, records in records.contains { $0["lastName"] as? String != id } }.map(\.key).sorted()
         storedUnacknowledged = stored.byExternalId.keys.filter { attempted.contains($0) && !acknowledged.contains($0) }.count
+        committedUnanswered = Set(saves.filter { $0.exchange.status == 200 }.map(\.externalId)).count
     }
 
     func expectNothingLost(_ sourceLocation: SourceLocation = #_sourceLocation) {
@@ -233,7 +237,9 @@ struct DurabilityCheck {
     }
 
     var summary: String {
-        "ids attempted \(attempted.count), acknowledged \(acknowledged.count), lost \(lost.count), stored unacknowledged \(storedUnacknowledged), never-attempted stored \(neverAttempted.count), duplicated \(duplicated.count)"
+        "ids attempted \(attempted.count), acknowledged \(acknowledged.count), lost \(lost.count), "
+            + "committed with the answer lost (the retry found it: 200) \(committedUnanswered), stored unacknowledged \(storedUnacknowledged), "
+            + "never-attempted stored \(neverAttempted.count), duplicated \(duplicated.count)"
     }
 }
 
@@ -241,6 +247,12 @@ struct DurabilityCheck {
 func statusCounts(_ exchanges: [Exchange]) -> String {
     Dictionary(grouping: exchanges, by: \.status).sorted { $0.key < $1.key }
         .map { "\($0.key < 0 ? "none" : String($0.key))×\($0.value.count)" }.joined(separator: " ")
+}
+
+/// `database-unavailable×10 outcome-unknown×2`: the problem types of the 503s.
+func unavailableTypes(_ exchanges: [Exchange]) -> String {
+    Dictionary(grouping: exchanges.filter { $0.status == 503 }, by: { ($0.problemType ?? "none").replacingOccurrences(of: "urn:connector-receiver:problem:", with: "") })
+        .sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value.count)" }.joined(separator: " ")
 }
 
 func format(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
