@@ -111,7 +111,7 @@ extension FaultTests {
         let check = DurabilityCheck(saves: saves, stored: try StoredProspects.read(port: rig.server.port, credentials: rig.credentials))
         print("reliability: database hung (SIGSTOP of every server process) under load for \(format((thawed - frozen).seconds)): "
               + "requests \(exchanges.count) [\(statusCounts(exchanges))] (503s: \(unavailableTypes(exchanges))); in flight at the freeze or begun during the hang [\(statusCounts(overlapping))], "
-              + "begun during the hang and answered before SIGCONT [\(statusCounts(answeredDuring))]; "
+              + "begun during the hang and answered before SIGCONT [\(statusCounts(answeredDuring))]; latencies of the 503s [\(latencyCounts(overlapping.filter { $0.status == 503 }))]; "
               + "max latency \(format(maxLatency)) (pool wait + database timeout: \(format(Self.poolTimeout + Self.databaseResponseTimeout))); "
               + "/readyz begun and answered during the hang [\(statusCounts(readinessDuring))]; "
               + "first 2xx \(format((recovered - thawed).seconds)) after SIGCONT; \(check.summary)")

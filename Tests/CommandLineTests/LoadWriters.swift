@@ -255,6 +255,12 @@ func unavailableTypes(_ exchanges: [Exchange]) -> String {
         .sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value.count)" }.joined(separator: " ")
 }
 
+/// `12 s×6 5 s×6`: latencies rounded to whole seconds, with their counts.
+func latencyCounts(_ exchanges: [Exchange]) -> String {
+    Dictionary(grouping: exchanges, by: { Int($0.seconds.rounded()) }).sorted { $0.key > $1.key }
+        .map { "\($0.key) s×\($0.value.count)" }.joined(separator: " ")
+}
+
 func format(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
 
 extension Duration {
