@@ -16,6 +16,9 @@ import Darwin
 /// `PQfinish`, so the connection is closed exactly once, when the owner goes away
 /// (or earlier by `close()`, which clears the handle).
 struct ConnectionState: ~Copyable {
+    /// When a statement's wait for the server ends; nil: no limit.
+    typealias Deadline = ContinuousClock.Instant
+
     /// The libpq connection; nil once closed.
     private(set) var handle: OpaquePointer?
     let logger: Logger
@@ -25,6 +28,10 @@ struct ConnectionState: ~Copyable {
     private let notices: NoticeReceiver
     /// Set when an operation found the connection broken; the pool then discards it.
     private(set) var isBroken = false
+    /// How long to wait for the server's answer to one statement (nil: no limit); see
+    /// ``PostgresConfiguration/responseTimeout``. Changed for a while by
+    /// ``PostgresConnection/withResponseTimeout(_:_:)``.
+    var responseTimeout: Duration?
     /// Set by the pool while lending a connection that sat idle: if the *first*
     /// statement of the loan finds that the server had ended the session, reconnect and
     /// send it again (see `execute`). Cleared by the first statement.
@@ -48,10 +55,8 @@ struct ConnectionState: ~Copyable {
         self.usesPreparedStatements = configuration.preparedStatements && configuration.poolMode == .session
         self.logger = logger
         self.notices = NoticeReceiver(logger: logger)
-        // Verbose error text puts the SQLSTATE into PQerrorMessage ("FATAL:  57P01: …"),
-        // the only place it survives when the server ends the session (see `failure`).
-        // Results of ordinary errors are unaffected: their fields are read directly.
-        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
+        self.responseTimeout = configuration.responseTimeout
+        Self.prepareSession(handle)
         PQsetNoticeReceiver(handle, { argument, result in
             guard let argument, let result else { return }
             Unmanaged<NoticeReceiver>.fromOpaque(argument).takeUnretainedValue().receive(result)
@@ -60,6 +65,18 @@ struct ConnectionState: ~Copyable {
 
     deinit {
         if let handle { PQfinish(handle) }
+    }
+
+    /// Settings of the libpq connection object, made again after every (re)connect.
+    private static func prepareSession(_ handle: OpaquePointer) {
+        // Verbose error text puts the SQLSTATE into PQerrorMessage ("FATAL:  57P01: …"),
+        // the only place it survives when the server ends the session (see `failure`).
+        // Results of ordinary errors are unaffected: their fields are read directly.
+        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
+        // Sending never blocks: a statement is queued and flushed as the socket allows,
+        // so a server that stops reading cannot hold a thread past the deadline (`flush`).
+        // It also keeps PQfinish's goodbye from blocking on such a server.
+        _ = PQsetnonblocking(handle, 1)
     }
 
     // MARK: Opening and closing
@@ -101,7 +118,7 @@ struct ConnectionState: ~Copyable {
     private mutating func reconnect() throws(PostgresError) {
         guard let handle else { throw Self.closedError }
         PQreset(handle)
-        PQsetErrorVerbosity(handle, PQERRORS_VERBOSE)
+        Self.prepareSession(handle)
         guard PQstatus(handle) == CONNECTION_OK else {
             isBroken = true
             let reason = Self.normalizedMessage(String(cString: PQerrorMessage(handle)))
@@ -171,11 +188,11 @@ struct ConnectionState: ~Copyable {
 
     /// A statement to send.
     enum Statement {
-        /// One statement with bind parameters (`PQexecParams`).
+        /// One statement with bind parameters (`PQsendQueryParams`, extended protocol).
         case parameterized(PostgresQuery)
-        /// Caller-supplied SQL text, possibly several statements (`PQexec`).
+        /// Caller-supplied SQL text, possibly several statements (`PQsendQuery`, simple protocol).
         case simple(String)
-        /// One fixed command of this module (`BEGIN …`, `COMMIT`, `ROLLBACK`), via `PQexec`.
+        /// One fixed command of this module (`BEGIN …`, `COMMIT`, `ROLLBACK`), via `PQsendQuery`.
         case command(String)
 
         var sql: String {
@@ -253,27 +270,13 @@ struct ConnectionState: ~Copyable {
         }
     }
 
+    /// One round trip: send the statement, wait for its result, turn it into rows or an
+    /// error. Every wait is bounded by the statement's deadline (`responseTimeout`).
     private mutating func executeOnce(_ statement: Statement) throws(PostgresError) -> PostgresRows {
         guard let handle else { throw Self.closedError }
-        let result: OpaquePointer?
-        switch statement {
-        case .simple(let sql), .command(let sql):
-            // The String-to-pointer conversion lives for the duration of the call.
-            result = PQexec(handle, sql)
-        case .parameterized(let query):
-            let types = query.bindings.map { Oid($0.dataType.rawValue) }
-            let name = try preparedName(query, types: types, statement: statement)
-            result = withCStringArray(query.bindings.map(\.text), nullTerminated: false) { values in
-                // Text format for every parameter (paramFormats nil) and for the result (0);
-                // paramLengths is ignored for text parameters.
-                if let name {
-                    return PQexecPrepared(handle, name, Int32(types.count), values, nil, nil, 0)
-                }
-                return types.withUnsafeBufferPointer { types in
-                    PQexecParams(handle, query.sql, Int32(types.count), types.baseAddress, values, nil, nil, 0)
-                }
-            }
-        }
+        let deadline = responseTimeout.map { ContinuousClock.now + $0 }
+        try send(statement, on: handle, by: deadline)
+        let result = try lastResult(of: statement, on: handle, by: deadline)
         defer { if let result { PQclear(result) } }
         guard let result else { throw failure(nil, statement) }
 
@@ -286,16 +289,16 @@ struct ConnectionState: ~Copyable {
         case PGRES_COPY_IN:
             // The server now waits for data that will never come: end the COPY with an
             // error and swallow the results, which leaves the session usable.
-            _ = PQputCopyEnd(handle, "COPY FROM STDIN is not supported by this client")
-            drainResults(handle)
+            if PQputCopyEnd(handle, "COPY FROM STDIN is not supported by this client") == 1 {
+                try flush(statement, on: handle, by: deadline)
+                try discardResults(of: statement, on: handle, by: deadline)
+            } else {
+                isBroken = true
+            }
             throw unsupported("COPY … FROM STDIN", statement)
         case PGRES_COPY_OUT:
-            var buffer: UnsafeMutablePointer<CChar>?
-            while PQgetCopyData(handle, &buffer, 0) > 0 {
-                PQfreemem(buffer)
-                buffer = nil
-            }
-            drainResults(handle)
+            try discardCopyData(of: statement, on: handle, by: deadline)
+            try discardResults(of: statement, on: handle, by: deadline)
             throw unsupported("COPY … TO STDOUT", statement)
         default:
             // COPY BOTH (replication) or a pipeline state: no way back to a plain session.
@@ -304,35 +307,199 @@ struct ConnectionState: ~Copyable {
         }
     }
 
+    // MARK: Sending
+
+    /// Hands the statement to libpq and flushes it to the server by `deadline`.
+    ///
+    /// The connection is in libpq's nonblocking mode, so `PQsendQuery…` only queue the
+    /// statement; a large one that the server does not read (because it is hung) stays
+    /// partly in libpq's buffer, and `flush` gives up at the deadline instead of blocking.
+    private mutating func send(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
+        let queued: Int32
+        switch statement {
+        case .simple(let sql), .command(let sql):
+            // The String-to-pointer conversion lives for the duration of the call.
+            queued = PQsendQuery(handle, sql)
+        case .parameterized(let query):
+            let types = query.bindings.map { Oid($0.dataType.rawValue) }
+            let name = try preparedName(query, types: types, statement: statement, on: handle, by: deadline)
+            queued = withCStringArray(query.bindings.map(\.text), nullTerminated: false) { values in
+                // Text format for every parameter (paramFormats nil) and for the result (0);
+                // paramLengths is ignored for text parameters.
+                if let name {
+                    return PQsendQueryPrepared(handle, name, Int32(types.count), values, nil, nil, 0)
+                }
+                return types.withUnsafeBufferPointer { types in
+                    PQsendQueryParams(handle, query.sql, Int32(types.count), types.baseAddress, values, nil, nil, 0)
+                }
+            }
+        }
+        guard queued == 1 else { throw failure(nil, statement) }
+        try flush(statement, on: handle, by: deadline)
+    }
+
     /// The name under which `query` is prepared in this session, preparing it on
-    /// first use; nil when it is to run unnamed (prepared statements off, or the
-    /// session already holds the maximum).
+    /// first use (one more round trip, once per session); nil when it is to run
+    /// unnamed (prepared statements off, or the session already holds the maximum).
     ///
     /// An unnamed statement is parsed and planned on every execution, which costs
     /// PostgreSQL more than executing most of this server's statements; a prepared
     /// one is parsed once per session and, after a few executions, runs a cached
     /// generic plan where that is no worse. Prepared statements are per session, so
     /// they do not survive a reconnect, and do not work through a pooler in
-    /// transaction mode (PgBouncer before 1.21): there, turn them off.
-    private mutating func preparedName(_ query: PostgresQuery, types: [Oid], statement: Statement) throws(PostgresError) -> String? {
-        guard usesPreparedStatements, let handle else { return nil }
+    /// transaction mode (PgBouncer before 1.21).
+    private mutating func preparedName(
+        _ query: PostgresQuery, types: [Oid], statement: Statement, on handle: OpaquePointer, by deadline: Deadline?
+    ) throws(PostgresError) -> String? {
+        guard usesPreparedStatements else { return nil }
         let key = PreparedKey(sql: query.sql, types: types)
         if let name = preparedStatements[key] { return name }
         guard preparedStatements.count < Self.maximumPreparedStatements else { return nil }
         let name = "cr\(preparedStatements.count + 1)"
-        let result = types.withUnsafeBufferPointer { types in
-            PQprepare(handle, name, query.sql, Int32(types.count), types.baseAddress)
+        let queued = types.withUnsafeBufferPointer { types in
+            PQsendPrepare(handle, name, query.sql, Int32(types.count), types.baseAddress)
         }
+        guard queued == 1 else { throw failure(nil, statement) }
+        try flush(statement, on: handle, by: deadline)
+        let result = try lastResult(of: statement, on: handle, by: deadline)
         defer { if let result { PQclear(result) } }
         guard let result, PQresultStatus(result) == PGRES_COMMAND_OK else { throw failure(result, statement) }
         preparedStatements[key] = name
         return name
     }
 
-    private mutating func drainResults(_ handle: OpaquePointer) {
-        while let result = PQgetResult(handle) { PQclear(result) }
+    /// Writes what libpq has queued, waiting for the socket by `deadline`.
+    private mutating func flush(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
+        while true {
+            switch PQflush(handle) {
+            case 0:
+                return
+            case 1:
+                guard Self.waitForSocket(of: handle, events: Int16(POLLIN | POLLOUT), until: deadline) else {
+                    throw abandon(statement, on: handle)
+                }
+                // Whatever the server sends meanwhile must be read, or both sides could
+                // wait on full buffers (libpq's documented flush loop).
+                guard PQconsumeInput(handle) == 1 else { throw failure(nil, statement) }
+            default:
+                throw failure(nil, statement)
+            }
+        }
+    }
+
+    // MARK: Waiting for results
+
+    /// The statement's result, as `PQexec` returns it: the last one when SQL text holds
+    /// several statements (an error ends the text, so it is then the last), stopping
+    /// early at a COPY, which needs the caller. nil only if libpq produced none.
+    private mutating func lastResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
+        var last: OpaquePointer?
+        do throws(PostgresError) {
+            while let result = try nextResult(of: statement, on: handle, by: deadline) {
+                if let last { PQclear(last) }
+                last = result
+                switch PQresultStatus(result) {
+                case PGRES_COPY_IN, PGRES_COPY_OUT, PGRES_COPY_BOTH:
+                    return result
+                default:
+                    if PQstatus(handle) == CONNECTION_BAD { return result }
+                }
+            }
+        } catch {
+            if let last { PQclear(last) }
+            throw error
+        }
+        return last
+    }
+
+    /// Waits until libpq holds the next result, or knows there is none, then takes it;
+    /// so `PQgetResult` never blocks. Throws when `deadline` passes first.
+    private mutating func nextResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
+        while PQisBusy(handle) != 0 {
+            guard Self.waitForSocket(of: handle, events: Int16(POLLIN), until: deadline) else {
+                throw abandon(statement, on: handle)
+            }
+            // On failure the connection is gone (closed socket): PQgetResult then returns
+            // the error at once, without waiting.
+            guard PQconsumeInput(handle) == 1 else { break }
+        }
+        return PQgetResult(handle)
+    }
+
+    /// Reads and drops the rows of a `COPY … TO STDOUT`, by `deadline`.
+    private mutating func discardCopyData(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
+        var buffer: UnsafeMutablePointer<CChar>?
+        while true {
+            let length = PQgetCopyData(handle, &buffer, 1)
+            if let data = buffer {
+                PQfreemem(data)
+                buffer = nil
+            }
+            guard length == 0 else {
+                if length > 0 { continue }
+                return  // -1: the COPY is over; -2: failed. The results say which.
+            }
+            guard Self.waitForSocket(of: handle, events: Int16(POLLIN), until: deadline) else {
+                throw abandon(statement, on: handle)
+            }
+            guard PQconsumeInput(handle) == 1 else { return }
+        }
+    }
+
+    /// Drops the results still to come, by `deadline`.
+    private mutating func discardResults(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
+        while let result = try nextResult(of: statement, on: handle, by: deadline) { PQclear(result) }
         if PQstatus(handle) != CONNECTION_OK { isBroken = true }
     }
+
+    /// Waits until the connection's socket is ready for `events`; false once `deadline`
+    /// has passed (nil: no deadline). True also when the socket is unusable: libpq's
+    /// next call then reports the broken connection.
+    private static func waitForSocket(of handle: OpaquePointer, events: Int16, until deadline: Deadline?) -> Bool {
+        let socket = PQsocket(handle)
+        guard socket >= 0 else { return true }
+        var descriptor = pollfd(fd: socket, events: events, revents: 0)
+        while true {
+            var timeout: Int32 = -1
+            if let deadline {
+                let remaining = deadline - ContinuousClock.now
+                guard remaining > .zero else { return false }
+                // Rounded up, so the wait never ends just short of the deadline and spins.
+                timeout = Int32(clamping: PostgresConfiguration.milliseconds(remaining))
+            }
+            let ready = poll(&descriptor, 1, timeout)
+            if ready > 0 { return true }
+            if ready < 0 && errno != EINTR { return true }
+        }
+    }
+
+    // MARK: Giving up
+
+    /// The statement's deadline passed: the server did not answer in time (hung, stopped,
+    /// cut off by the network, or overloaded). Nothing more can be sent on this session
+    /// before the answer arrives, so it is closed; the server is asked to cancel the
+    /// statement, without waiting (see ``CancelRequest``). Whether the statement took
+    /// effect is unknown, as with any lost connection (during COMMIT, the transaction
+    /// turns it into `.commitOutcomeUnknown`).
+    private mutating func abandon(_ statement: Statement, on handle: OpaquePointer) -> PostgresError {
+        let backendPID = PQbackendPID(handle)
+        let cancel = PQgetCancel(handle)
+        isBroken = true
+        close()
+        if let cancel { CancelRequest.send(cancel, backendPID: backendPID, logger: logger) }
+        let waited = responseTimeout.map { PostgresConnectionPool.format($0) } ?? "the time allowed"
+        logger.warning(
+            "PostgreSQL did not answer within \(waited); abandoning the statement and closing the connection",
+            metadata: ["backend_pid": "\(backendPID)"]
+        )
+        return PostgresError(
+            kind: .connectionLost,
+            message: "PostgreSQL did not answer within \(waited); the statement was abandoned and the connection closed, so it may or may not have taken effect",
+            query: statement.sql
+        )
+    }
+
+    // MARK: Results and errors
 
     private func unsupported(_ what: String, _ statement: Statement) -> PostgresError {
         PostgresError(kind: .client, message: "\(what) is not supported by this client; the statement was abandoned", query: statement.sql)
@@ -379,83 +546,5 @@ struct ConnectionState: ~Copyable {
         }
         error.query = statement.sql
         return error
-    }
-
-    /// Reads a whole result into memory. Values are decoded as UTF-8, which every
-    /// session's `client_encoding=UTF8` guarantees they are.
-    private static func rows(of result: OpaquePointer) -> PostgresRows {
-        let rowCount = Int(PQntuples(result))
-        let columnCount = Int(PQnfields(result))
-        var columns: [PostgresColumn] = []
-        columns.reserveCapacity(columnCount)
-        for column in 0..<Int32(columnCount) {
-            columns.append(PostgresColumn(
-                name: String(cString: PQfname(result, column)),
-                dataType: PostgresDataType(PQftype(result, column))
-            ))
-        }
-        var values: [String?] = []
-        values.reserveCapacity(rowCount * columnCount)
-        for row in 0..<Int32(rowCount) {
-            for column in 0..<Int32(columnCount) {
-                if PQgetisnull(result, row, column) != 0 {
-                    values.append(nil)
-                } else {
-                    let bytes = UnsafeRawBufferPointer(
-                        start: PQgetvalue(result, row, column),
-                        count: Int(PQgetlength(result, row, column))
-                    )
-                    values.append(String(decoding: bytes, as: UTF8.self))
-                }
-            }
-        }
-        let affected = Int(String(cString: PQcmdTuples(result))) ?? 0
-        return PostgresRows(
-            storage: PostgresResultStorage(columns: columns, rowCount: rowCount, values: values),
-            commandTag: String(cString: PQcmdStatus(result)),
-            affectedRowCount: affected
-        )
-    }
-
-    /// Finds a server error in libpq's connection error text, which in verbose mode has
-    /// the form `SEVERITY:  SQLSTATE: message` (the severity word may be translated; the
-    /// SQLSTATE never is). Returns the code and message of the first such line.
-    static func serverError(inConnectionMessage text: String) -> (SQLState, String)? {
-        for line in text.split(whereSeparator: \.isNewline) {
-            guard let separator = line.firstRange(of: ":  ") else { continue }
-            let rest = line[separator.upperBound...]
-            let code = rest.prefix(5)
-            guard code.count == 5,
-                  code.allSatisfy({ $0.isASCII && ($0.isNumber || $0.isUppercase) }),
-                  rest.dropFirst(5).hasPrefix(": ")
-            else { continue }
-            let message = rest.dropFirst(7).trimmingBlanks()
-            return (SQLState(rawValue: String(code)), String(message))
-        }
-        return nil
-    }
-
-    /// A diagnostic field of an error result (`PG_DIAG_*`, which are single letters).
-    static func field(_ result: OpaquePointer, _ code: Unicode.Scalar) -> String? {
-        guard let value = PQresultErrorField(result, Int32(code.value)) else { return nil }
-        return String(cString: value)
-    }
-
-    /// libpq's messages end in a newline and continue on tab-indented lines; make one line.
-    static func normalizedMessage(_ text: String) -> String {
-        text.split(whereSeparator: \.isNewline)
-            .map { $0.trimmingBlanks() }
-            .filter { !$0.isEmpty }
-            .joined(separator: " ")
-    }
-}
-
-extension Substring {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingBlanks() -> Substring {
-        var text = self
-        while let first = text.first, first == " " || first == "\t" { text.removeFirst() }
-        while let last = text.last, last == " " || last == "\t" { text.removeLast() }
-        return text
     }
 }

@@ -118,7 +118,15 @@ public struct Migrator: Sendable {
     @discardableResult
     public func migrate(on connection: PostgresConnection) throws(PostgresError) -> [AppliedMigration] {
         let migrations = try loadMigrations()
+        // A migration may rightly run long (an index build on a big table), and waiting
+        // for another migrator's lock takes as long as that one runs: no timeout applies,
+        // neither the server's statement timeout nor the client's response timeout.
+        return try connection.withResponseTimeout(nil) { () throws(PostgresError) -> [AppliedMigration] in
+            try migrate(migrations, on: connection)
+        }
+    }
 
+    private func migrate(_ migrations: [Migration], on connection: PostgresConnection) throws(PostgresError) -> [AppliedMigration] {
         let recorded = try locked(on: connection) { connection throws(PostgresError) in
             try connection.command("""
                 CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -59,6 +59,14 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
     /// The server cancels statements running longer than this (SQLSTATE `57014`);
     /// nil disables the limit.
     public var statementTimeout: Duration?
+    /// How long the client waits for the server's answer to one statement. Past it, the
+    /// client asks the server to cancel the statement, closes the connection and throws
+    /// `.connectionLost` (`.commitOutcomeUnknown` during a transaction's `COMMIT`): the
+    /// bound when the server cannot answer at all (stopped, hung, cut off by the
+    /// network), which `statementTimeout`, enforced by the server, is not. Keep it a few
+    /// seconds above `statementTimeout`, so that a statement that is merely slow is
+    /// cancelled by the server, which keeps the connection usable. nil: no limit.
+    public var responseTimeout: Duration?
     /// TCP keepalives, so a silently dead peer is noticed: idle time before the first probe…
     public var keepalivesIdle: Duration
     /// …time between probes…
@@ -82,6 +90,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         applicationName: String = "connector-receiver",
         connectTimeout: Duration = .seconds(5),
         statementTimeout: Duration? = .seconds(30),
+        responseTimeout: Duration? = .seconds(35),
         keepalivesIdle: Duration = .seconds(30),
         keepalivesInterval: Duration = .seconds(10),
         keepalivesCount: Int = 3,
@@ -129,6 +138,7 @@ public struct PostgresConfiguration: Sendable, CustomStringConvertible, CustomDe
         self.applicationName = applicationName
         self.connectTimeout = connectTimeout
         self.statementTimeout = statementTimeout
+        self.responseTimeout = responseTimeout
         self.keepalivesIdle = keepalivesIdle
         self.keepalivesInterval = keepalivesInterval
         self.keepalivesCount = keepalivesCount

@@ -7,6 +7,10 @@ import Synchronization
 /// its own worker threads, and libpq blocks. Do not call it from Swift's cooperative
 /// thread pool (async code), which has only as many threads as cores.
 ///
+/// Every statement waits for the server at most the configuration's `responseTimeout`:
+/// past it, the connection is closed and the statement fails as `.connectionLost`
+/// (a server that is hung, stopped or cut off cannot hold a thread longer).
+///
 /// A connection is `Sendable` because every use of its `PGconn` happens under its
 /// own `Mutex`: libpq requires that a connection is never used by two threads at
 /// once, and the lock makes that true even if a caller gets it wrong (the second
@@ -44,8 +48,9 @@ public final class PostgresConnection: Sendable {
     /// Runs one statement with its bind parameters and returns all of its rows.
     ///
     /// - Throws: ``PostgresError``: `.server` with the SQLSTATE when the server refuses
-    ///   the statement; `.connectionLost` when the connection breaks (the statement may
-    ///   or may not have run; the connection is unusable afterwards); `.invalidQuery`
+    ///   the statement; `.connectionLost` when the connection breaks or the server does
+    ///   not answer within the response timeout (the statement may or may not have run;
+    ///   the connection is unusable afterwards); `.invalidQuery`
     ///   when it cannot be sent (NUL bytes, more than 65535 parameters).
     @discardableResult
     public func query(_ query: PostgresQuery) throws(PostgresError) -> PostgresRows {
@@ -62,7 +67,7 @@ public final class PostgresConnection: Sendable {
     }
 
     /// Runs SQL text that may hold several statements separated by semicolons, without
-    /// parameters (libpq's simple query protocol, `PQexec`): for migrations and
+    /// parameters (libpq's simple query protocol): for migrations and
     /// fixed commands. Outside a transaction block, the statements run as one implicit
     /// transaction. Never pass text that contains outside input.
     public func simpleExecute(_ sql: String) throws(PostgresError) {
@@ -101,6 +106,21 @@ public final class PostgresConnection: Sendable {
     /// ("the connection is closed"). Calling it twice is harmless.
     public func close() {
         state.withLock { $0.close() }
+    }
+
+    /// Runs `body` with another response timeout (nil: wait as long as the server
+    /// takes), then restores the configured one: for work that may rightly run long,
+    /// such as migrations and the wait for another migrator's lock.
+    func withResponseTimeout<Result, Failure: Error>(
+        _ timeout: Duration?, _ body: () throws(Failure) -> Result
+    ) throws(Failure) -> Result {
+        let previous = state.withLock { state in
+            let previous = state.responseTimeout
+            state.responseTimeout = timeout
+            return previous
+        }
+        defer { state.withLock { $0.responseTimeout = previous } }
+        return try body()
     }
 
     // MARK: For the pool

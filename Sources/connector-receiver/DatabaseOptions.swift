@@ -22,7 +22,7 @@ struct DatabaseOptions: ParsableArguments {
     var databasePoolMode: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Seconds a database statement may run before PostgreSQL cancels it; 0: no limit. A session setting, so not with --database-pool-mode transaction (set it on the role there). (env: RECEIVER_STATEMENT_TIMEOUT, default 30)",
+        "Seconds a database statement may run before PostgreSQL cancels it (a 503); serve waits 2 s more for a database that does not answer at all (stopped, hung), then gives the connection up; 0: no limit. A session setting, so not with --database-pool-mode transaction (set it on the role there). (env: RECEIVER_STATEMENT_TIMEOUT, default 10)",
         valueName: "seconds"))
     var statementTimeout: Double?
 
@@ -87,7 +87,7 @@ struct DatabaseOptions: ParsableArguments {
     /// transaction mode, where it cannot be sent, is an error.
     func resolvedStatementTimeout(poolMode: PostgresConfiguration.PoolMode) throws -> Duration? {
         let text = statementTimeout.map { String($0) } ?? Environment.value("RECEIVER_STATEMENT_TIMEOUT")
-        guard let text else { return poolMode == .session ? .seconds(30) : nil }
+        guard let text else { return poolMode == .session ? .seconds(10) : nil }
         guard let seconds = Double(text), seconds >= 0, seconds <= 86_400 else {
             throw ValidationError("--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400, not \(text).")
         }

@@ -93,8 +93,10 @@ struct Serve: ParsableCommand {
         defer { handle.close() }
         try MigrationRunner.run(handle, directory: migrations, logger: logger)
 
+        var poolConfiguration = try handle.configuration()
+        poolConfiguration.responseTimeout = ServeSettings.responseTimeout(statementTimeout: handle.statementTimeout, poolMode: handle.poolMode)
         let pool = PostgresConnectionPool(
-            configuration: try handle.configuration(),
+            configuration: poolConfiguration,
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
         if handle.poolMode == .transaction { try checkPooledSessions(pool, logger: logger) }
@@ -165,6 +167,22 @@ struct ServeSettings {
     var poolSize: Int
     var poolTimeout: Duration
     var shutdownGrace: Duration
+
+    /// How long a request waits for the database's answer to one statement: the
+    /// server's statement timeout and `responseGrace` more, so a slow statement is
+    /// cancelled by the server (the connection stays) and only a silent server
+    /// (stopped, hung, unreachable) costs a connection. Through a pooler in
+    /// transaction mode the timeout is the role's, unknown here: 10 s is assumed.
+    /// With no statement timeout at all (0), no deadline either.
+    static func responseTimeout(statementTimeout: Duration?, poolMode: PostgresConfiguration.PoolMode) -> Duration? {
+        switch (statementTimeout, poolMode) {
+        case (let timeout?, _): timeout + responseGrace
+        case (nil, .transaction): .seconds(10) + responseGrace
+        case (nil, .session): nil
+        }
+    }
+
+    static let responseGrace = Duration.seconds(2)
 
     init(_ options: Serve) throws {
         func integer(_ flag: Int?, _ variable: String, default value: Int, range: ClosedRange<Int>, name: String) throws -> Int {

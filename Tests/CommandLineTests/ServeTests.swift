@@ -77,7 +77,8 @@ import Glibc
 @Suite struct CommandLineTests {
     @Test(arguments: [
         ([] as [String], ["serve", "migrate", "DATABASE_URL"]),
-        (["serve", "--help"], ["--port", "RECEIVER_PORT", "--data-dir", "DATABASE_URL", "--pool-size", "--shutdown-grace"]),
+        (["serve", "--help"], ["--port", "RECEIVER_PORT", "--data-dir", "DATABASE_URL", "--pool-size", "--shutdown-grace",
+                               "--statement-timeout", "RECEIVER_STATEMENT_TIMEOUT"]),
         (["migrate", "--help"], ["--migrations-dir", "RECEIVER_MIGRATIONS_DIR", "checksum"]),
     ])
     func helpExplainsOptionsAndEnvironment(arguments: [String], expected: [String]) throws {
@@ -91,6 +92,7 @@ import Glibc
     @Test(arguments: [
         (["serve", "--port", "70000"], "--port (or RECEIVER_PORT) must be from 0 to 65535"),
         (["serve", "--access-log", "maybe"], "must be on or off"),
+        (["serve", "--statement-timeout", "-1"], "--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400"),
         (["serve", "--log-level", "loud"], "Unknown log level 'loud'"),
         (["migrate", "--migrations-dir", "/nonexistent"], "Migrations directory /nonexistent does not exist"),
     ])

@@ -31,6 +31,7 @@ struct ConfigurationTests {
         let config = try PostgresConfiguration(url: "postgresql://localhost/app")
         #expect(config.connectTimeout == .seconds(5))
         #expect(config.statementTimeout == .seconds(30))
+        #expect(config.responseTimeout == .seconds(35), "a few seconds above the statement timeout")
         #expect(config.applicationName == "connector-receiver")
         let parameters = Dictionary(config.connectionParameters.map { ($0.keyword, $0.value) }, uniquingKeysWith: { _, last in last })
         #expect(parameters["connect_timeout"] == "5")
