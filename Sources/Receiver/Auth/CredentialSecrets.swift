@@ -53,8 +53,10 @@ public enum CredentialSecrets {
     /// Whether `password` matches the stored form; false for a malformed one.
     public static func verify(password: String, against stored: String) -> Bool {
         ensureInitialized()
-        let parts = stored.split(separator: "$")
-        guard parts.count == 3, parts[0] == scheme,
+        // Split over the UTF-8 bytes: String's split works by Character (grapheme
+        // clusters), which costs more than the hash itself on every request.
+        let parts = Array(stored.utf8).split(separator: UInt8(ascii: "$"), omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].elementsEqual(scheme.utf8),
               let salt = bytes(fromHex: parts[1]), salt.count == saltBytes,
               let expected = bytes(fromHex: parts[2]), expected.count == hashBytes
         else { return false }
@@ -81,8 +83,8 @@ public enum CredentialSecrets {
         return String(decoding: text, as: UTF8.self)
     }
 
-    private static func bytes(fromHex text: Substring) -> [UInt8]? {
-        let characters = Array(text.utf8)
+    private static func bytes(fromHex text: ArraySlice<UInt8>) -> [UInt8]? {
+        let characters = Array(text)
         guard characters.count % 2 == 0 else { return nil }
         func value(_ character: UInt8) -> UInt8? {
             switch character {
