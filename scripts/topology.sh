@@ -72,7 +72,7 @@ start() {
     password=$(openssl rand -hex 24)
     psql "$direct" -X -q -v ON_ERROR_STOP=1 \
         -c "CREATE ROLE receiver LOGIN PASSWORD '$password'" \
-        -c "ALTER ROLE receiver SET statement_timeout = '30s'" \
+        -c "ALTER ROLE receiver SET statement_timeout = '10s'" \
         -c "CREATE DATABASE receiver OWNER receiver" >/dev/null
     local pg_port
     pg_port=$(sed -n 's/.*port=\([0-9]*\).*/\1/p' <<<"$direct")
