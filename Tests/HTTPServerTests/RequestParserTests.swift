@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Testing
 @testable import HTTPServer
@@ -428,5 +429,26 @@ struct RequestParserTests {
         #expect(HTTPParseError(.tooManyHeaders).status == .requestHeaderFieldsTooLarge)
         #expect(HTTPParseError(.unsupportedTransferCoding).status == .notImplemented)
         #expect(!HTTPParseError(.obsFold).detail.isEmpty)
+    }
+}
+
+/// The committed fuzz seeds (and the inputs of fixed fuzz findings) replay on every test run:
+/// each parses the same whole, split at every byte boundary and one byte at a time.
+@Suite("Request parser fuzz corpus")
+struct RequestParserCorpusTests {
+    static let directory: String = {
+        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(3)  // Tests/HTTPServerTests/RequestParserTests.swift
+        return (components + ["Fuzz", "corpus", "request-parser"]).joined(separator: "/")
+    }()
+
+    @Test func everyCorpusInputParsesTheSameWhateverTheSplit() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).sorted()
+        #expect(files.count >= 40)
+        for name in files {
+            let data = try #require(FileManager.default.contents(atPath: Self.directory + "/" + name), "\(name)")
+            let outcomes = ParserHarness.parseEverySplit(Array(data))
+            #expect(!outcomes.isEmpty, "\(name)")
+        }
     }
 }
