@@ -162,7 +162,8 @@ enum ParserInvariants {
             case "content-length": contentLength.append(field.value)
             case "transfer-encoding": transferEncoding = true
             case "connection":
-                for member in field.value.split(separator: ",") where member.filter({ $0 != " " && $0 != "\t" }).lowercased() == "close" {
+                for member in field.value.split(separator: ",", omittingEmptySubsequences: false)
+                where trimmed(member).lowercased() == "close" {
                     connectionClose = true
                 }
             default: break
@@ -171,11 +172,19 @@ enum ParserInvariants {
         require(request.version == .http1_0 ? hosts <= 1 : hosts == 1, "\(hosts) Host fields")
         require(contentLength.isEmpty || !transferEncoding, "Content-Length with Transfer-Encoding")
         if let value = contentLength.first, !transferEncoding {
-            let first = value.split(separator: ",").first.map { $0.filter { $0 != " " && $0 != "\t" } } ?? ""
+            let first = trimmed(value.split(separator: ",", omittingEmptySubsequences: false).first ?? "")
             require(Int(first) == request.body.count, "body of \(request.body.count) bytes, Content-Length \(value)")
         }
         if transferEncoding { require(request.version == .http1_1, "Transfer-Encoding in HTTP/1.0") }
         if connectionClose { require(!parsed.keepAlive, "keep-alive despite Connection: close") }
+    }
+
+    /// Without leading and trailing SP / HTAB (OWS, RFC 9110 §5.6.3).
+    static func trimmed(_ text: Substring) -> Substring {
+        var result = text
+        while let first = result.first, first == " " || first == "\t" { result.removeFirst() }
+        while let last = result.last, last == " " || last == "\t" { result.removeLast() }
+        return result
     }
 
     /// A parse event in comparable form.
