@@ -150,26 +150,20 @@ class Replay:
     # -- The replay ---------------------------------------------------------
 
     def by_id(self, owner, intruder, records):
-        for identifier, _, _ in records["prospects"]:
-            _, etag = self.owner_view(owner, "prospects", identifier)
-            self.probe_by_id("GET prospect", intruder, "GET", "/v1/prospects/{id}", identifier)
-            self.probe_by_id("PATCH prospect", intruder, "PATCH", "/v1/prospects/{id}", identifier,
-                             {"notes": "cross-tenant"}, "application/merge-patch+json")
-            if etag:
-                self.probe_by_id("PATCH prospect with the owner's ETag", intruder, "PATCH", "/v1/prospects/{id}",
-                                 identifier, {"notes": "cross-tenant"}, "application/merge-patch+json",
-                                 {"If-Match": etag})
-            self.probe_by_id("convert prospect", intruder, "POST", "/v1/prospects/{id}/convert", identifier,
-                             {"externalId": f"xt-{uuid.uuid4()}"})
-        for identifier, _, _ in records["members"]:
-            _, etag = self.owner_view(owner, "members", identifier)
-            self.probe_by_id("GET member", intruder, "GET", "/v1/members/{id}", identifier)
-            self.probe_by_id("PATCH member", intruder, "PATCH", "/v1/members/{id}", identifier,
-                             {"notes": "cross-tenant"}, "application/merge-patch+json")
-            if etag:
-                self.probe_by_id("PATCH member with the owner's ETag", intruder, "PATCH", "/v1/members/{id}",
-                                 identifier, {"notes": "cross-tenant"}, "application/merge-patch+json",
-                                 {"If-Match": etag})
+        for kind, noun in (("prospects", "prospect"), ("members", "member")):
+            template = f"/v1/{kind}/{{id}}"
+            patch = {"notes": "cross-tenant"}
+            for identifier, _, _ in records[kind]:
+                _, etag = self.owner_view(owner, kind, identifier)
+                self.probe_by_id(f"GET {noun}", intruder, "GET", template, identifier)
+                self.probe_by_id(f"PATCH {noun}", intruder, "PATCH", template, identifier, patch,
+                                 "application/merge-patch+json")
+                if etag:
+                    self.probe_by_id(f"PATCH {noun} with the owner's ETag", intruder, "PATCH", template, identifier,
+                                     patch, "application/merge-patch+json", {"If-Match": etag})
+                if kind == "prospects":
+                    self.probe_by_id("convert prospect", intruder, "POST", "/v1/prospects/{id}/convert", identifier,
+                                     {"externalId": f"xt-{uuid.uuid4()}"})
         for (identifier,) in records["lead-sources"]:
             self.probe_by_id("GET lead source", intruder, "GET", "/v1/lead-sources/{id}", identifier)
             self.probe_by_id("PATCH lead source", intruder, "PATCH", "/v1/lead-sources/{id}", identifier,
