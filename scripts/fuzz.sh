@@ -13,12 +13,19 @@ cd "$(dirname "$0")/.."
 seconds=${1:-120}
 shift || true
 scratch=.build-fuzz
-sanitizers=(--sanitize fuzzer --sanitize address)
-[ "${FUZZ_ASAN:-1}" = 0 ] && sanitizers=(--sanitize fuzzer)
+# `--sanitize fuzzer` makes SwiftPM link libFuzzer's main; the -sanitize= option after
+# it names both sanitizers in one (SwiftPM's `--sanitize fuzzer --sanitize address`
+# emits two options in an order that varies from run to run, and the last one wins).
+sanitizers=fuzzer,address
+[ "${FUZZ_ASAN:-1}" = 0 ] && sanitizers=fuzzer
 
-echo "fuzz: building RequestParserFuzzer (${sanitizers[*]}) in $scratch"
-swift build -c release --product RequestParserFuzzer --scratch-path "$scratch" "${sanitizers[@]}" \
-    -Xswiftc -DFUZZING -Xswiftc -enable-testing
+echo "fuzz: building RequestParserFuzzer (-sanitize=$sanitizers) in $scratch"
+swift build -c release --product RequestParserFuzzer --scratch-path "$scratch" --sanitize fuzzer \
+    -Xswiftc "-sanitize=$sanitizers" -Xswiftc -DFUZZING -Xswiftc -enable-testing
+symbols=$(nm "$scratch/release/RequestParserFuzzer")
+for symbol in __sanitizer_cov_8bit_counters_init $([ "$sanitizers" = fuzzer ] || echo __asan_init); do
+    grep -q "$symbol" <<<"$symbols" || { echo "fuzz: the build lacks $symbol: not instrumented" >&2; exit 1; }
+done
 
 corpus="$scratch/corpus/request-parser"
 artifacts="$scratch/artifacts/"
