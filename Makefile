@@ -1,5 +1,5 @@
 # The README's commands. Each installs the system packages it needs first.
-.PHONY: run test build release migrate bench clean
+.PHONY: run test build release migrate bench fuzz clean
 
 # Run the server on its embedded default PostgreSQL (under .data/).
 run: release
@@ -25,5 +25,11 @@ bench: release
 	scripts/bootstrap.sh bench
 	bench/run.py $(ARGS)
 
+# libFuzzer over the HTTP/1.1 request parser, with AddressSanitizer; fails on a crash or a
+# broken invariant. `make fuzz FUZZ_SECONDS=600` runs longer (default 120).
+fuzz:
+	scripts/bootstrap.sh run
+	scripts/fuzz.sh $(or $(FUZZ_SECONDS),120)
+
 clean:
-	rm -rf .build
+	rm -rf .build .build-fuzz

@@ -107,6 +107,15 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // libFuzzer target over the HTTP/1.1 request parser (scripts/fuzz.sh, `make fuzz`);
+        // in a plain debug build, a replay tool for fuzz inputs.
+        .executableTarget(
+            name: "RequestParserFuzzer",
+            dependencies: ["HTTPServer", .product(name: "HTTPTypes", package: "swift-http-types")],
+            path: "Fuzz/RequestParserFuzzer",
+            swiftSettings: strictSettings
+        ),
+
         .testTarget(
             name: "PostgresTests",
             dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],

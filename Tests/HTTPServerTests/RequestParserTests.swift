@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Testing
 @testable import HTTPServer
@@ -64,6 +65,8 @@ struct RequestParserTests {
     @Test func connectionCloseEndsKeepAlive() {
         #expect(request("GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")?.keepAlive == false)
         #expect(request("GET / HTTP/1.1\r\nHost: a\r\nConnection: foo, Close\r\n\r\n")?.keepAlive == false)
+        // Only OWS around a member is trimmed: "clo\tse" is another option (a fuzz finding in the checker).
+        #expect(request("GET / HTTP/1.1\r\nHost: a\r\nConnection: keep-,,Clo\tse\r\n\r\n")?.keepAlive == true)
     }
 
     @Test func http10KeepsAliveOnlyWhenAsked() {
@@ -357,8 +360,34 @@ struct RequestParserTests {
         rejects(head + "5\r\nhelloX\r\n", .invalidChunk, status: 400)  // data longer than declared
         rejects(head + "5\r\nhello\rX", .invalidChunk, status: 400)
         rejects(head + "5\nhello\r\n", .invalidChunkSize, status: 400)  // bare LF after size
-        rejects(head + "5;a\nhello\r\n", .invalidChunk, status: 400)  // bare LF after extension
-        rejects(head + "5;a\u{0}b\r\nhello\r\n", .invalidChunk, status: 400)
+        rejects(head + "5;a\nhello\r\n", .invalidChunkExtension, status: 400)  // bare LF after extension
+        rejects(head + "5;a\u{0}b\r\nhello\r\n", .invalidChunkExtension, status: 400)
+        rejects(head + "5;a\rb\r\nhello\r\n", .invalidChunk, status: 400)  // bare CR in an extension
+        // chunk = chunk-size [ chunk-ext ] CRLF: whitespace after the size must lead to ";".
+        rejects(head + "5 \r\nhello\r\n0\r\n\r\n", .invalidChunkSize, status: 400)
+        rejects(head + "5\t\r\nhello\r\n0\r\n\r\n", .invalidChunkSize, status: 400)
+        // At most 16 hex digits, leading zeros included.
+        #expect(request(head + "0000000000000005\r\nhello\r\n0\r\n\r\n")?.body == Array("hello".utf8))
+        rejects(head + "00000000000000005\r\nhello\r\n0\r\n\r\n", .invalidChunkSize, status: 400)
+        rejects(head + "00000000000000000\r\n\r\n", .invalidChunkSize, status: 400)
+    }
+
+    @Test func chunkExtensionGrammar() {
+        // RFC 9112 §7.1.1: chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] ),
+        // chunk-ext-val = token / quoted-string. Well-formed extensions are ignored.
+        let head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
+        for ext in [";a", ";a=b", " ;a", "\t; a = b", ";a;b;c=d", ";a=\"\"", ";a=\"x y;z=\\\"q\\\\\"", ";a=\"x\" ;b",
+                    ";name=\"caf\u{E9}\""] {
+            #expect(request(head + "5\(ext)\r\nhello\r\n0\(ext)\r\n\r\n")?.body == Array("hello".utf8), "extension \(ext.debugDescription)")
+        }
+        for ext in [";", "; ", ";=b", ";a=", ";a= ", ";a ", ";a=b ", ";a b", ";a=b c", ";a=\"b", ";a=\"b\"c", ";a=\"b\"\t",
+                    ";a@b", ";a=b@c", ";a=\"\u{1}\"", ";a=\"\\\u{7F}\"", ";a,b"] {
+            rejects(head + "5\(ext)\r\nhello\r\n0\r\n\r\n", .invalidChunkExtension, status: 400)
+        }
+        rejects(head + "5;a=\"b\rc\"\r\nhello\r\n0\r\n\r\n", .invalidChunkExtension, status: 400)
+        // Whitespace before ";" counts towards the extension limit.
+        let limits = HTTPServer.Limits(maxChunkExtensionLength: 8)
+        rejects(head + "5" + String(repeating: " ", count: 9) + ";a\r\nhello\r\n0\r\n\r\n", .chunkExtensionTooLong, status: 400, limits: limits)
     }
 
     @Test func chunkExtensionLimit() {
@@ -402,5 +431,26 @@ struct RequestParserTests {
         #expect(HTTPParseError(.tooManyHeaders).status == .requestHeaderFieldsTooLarge)
         #expect(HTTPParseError(.unsupportedTransferCoding).status == .notImplemented)
         #expect(!HTTPParseError(.obsFold).detail.isEmpty)
+    }
+}
+
+/// The committed fuzz seeds (and the inputs of fixed fuzz findings) replay on every test run:
+/// each parses the same whole, split at every byte boundary and one byte at a time.
+@Suite("Request parser fuzz corpus")
+struct RequestParserCorpusTests {
+    static let directory: String = {
+        var components = "\(#filePath)".split(separator: "/", omittingEmptySubsequences: false)
+        components.removeLast(3)  // Tests/HTTPServerTests/RequestParserTests.swift
+        return (components + ["Fuzz", "corpus", "request-parser"]).joined(separator: "/")
+    }()
+
+    @Test func everyCorpusInputParsesTheSameWhateverTheSplit() throws {
+        let files = try FileManager.default.contentsOfDirectory(atPath: Self.directory).sorted()
+        #expect(files.count >= 40)
+        for name in files {
+            let data = try #require(FileManager.default.contents(atPath: Self.directory + "/" + name), "\(name)")
+            let outcomes = ParserHarness.parseEverySplit(Array(data))
+            #expect(!outcomes.isEmpty, "\(name)")
+        }
     }
 }

@@ -13,6 +13,8 @@ enum ASCII {
     static let plus: UInt8 = 0x2B
     static let equals: UInt8 = 0x3D
     static let ampersand: UInt8 = 0x26
+    static let doubleQuote: UInt8 = 0x22
+    static let backslash: UInt8 = 0x5C
 
     // The classes are plain switches rather than lookup tables: a table is a global array,
     // and every use from two event-loop threads would retain and release the same buffer,

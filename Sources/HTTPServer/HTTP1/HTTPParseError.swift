@@ -36,6 +36,7 @@ struct HTTPParseError: Error, Equatable, Sendable {
         case bodyTooLarge
         case invalidChunkSize
         case chunkExtensionTooLong
+        case invalidChunkExtension
         case invalidChunk
         case trailerSectionTooLarge
         case invalidTrailer
@@ -93,7 +94,8 @@ struct HTTPParseError: Error, Equatable, Sendable {
         case .chunkedAppliedTwice: return "The chunked transfer coding must not be applied more than once."
         case .unsupportedTransferCoding: return "Only the chunked transfer coding is supported."
         case .bodyTooLarge: return "The request body is larger than this server accepts."
-        case .invalidChunkSize: return "A chunk size is not a hexadecimal number."
+        case .invalidChunkSize: return "A chunk size is not a hexadecimal number of at most 16 digits followed by CRLF or an extension."
+        case .invalidChunkExtension: return "A chunk extension is not ';name' or ';name=value' (a token or a quoted string)."
         case .chunkExtensionTooLong: return "A chunk extension is longer than this server accepts."
         case .invalidChunk: return "The chunked body is malformed."
         case .trailerSectionTooLarge: return "The trailer section is larger than this server accepts."

@@ -48,10 +48,26 @@ struct HTTPRequestParser {
     }
 
     private enum ChunkState {
-        case size, sizeWhitespace, extensions, sizeLF
+        case size, sizeWhitespace, sizeLF
+        // chunk-ext, RFC 9112 §7.1.1 (see ``chunkExtensionTransition(_:_:)``).
+        case extensionBeforeName, extensionName, extensionAfterName, extensionBeforeValue
+        case extensionToken, extensionQuoted, extensionQuotedPair, extensionQuotedEnd, extensionAfterValue
         case data, dataCR, dataLF
         case trailerLineStart, trailerName, trailerValue, trailerLF, finalLF
+
+        /// States in which CRLF may end the chunk-size line: right after an extension's name or
+        /// value, never after whitespace (BWS only precedes ";" or "=").
+        var endsChunkExtension: Bool {
+            switch self {
+            case .extensionName, .extensionToken, .extensionQuotedEnd: return true
+            default: return false
+            }
+        }
     }
+
+    /// The most hex digits of a chunk size, leading zeros included (16 digits hold any 64-bit
+    /// size). RFC 9112 §7.1 sets no bound, but an endless run of zeros is not a chunk size.
+    static let maxChunkSizeDigits = 16
 
     /// RFC 9112 §2.2 asks servers to ignore "at least one" empty line before a request line;
     /// a few are tolerated, an endless stream of them is not a request.
@@ -91,7 +107,7 @@ struct HTTPRequestParser {
     private var remaining = 0
     private var chunkState = ChunkState.size
     private var chunkSize = 0
-    private var chunkSizeHasDigit = false
+    private var chunkSizeDigits = 0
     private var chunkExtensionLength = 0
     private var trailerBytes = 0
 
@@ -619,41 +635,51 @@ struct HTTPRequestParser {
             case .size:
                 if let digit = ASCII.hexValue(byte) {
                     chunkSize = chunkSize &* 16 &+ digit
-                    chunkSizeHasDigit = true
+                    chunkSizeDigits += 1
+                    if chunkSizeDigits > Self.maxChunkSizeDigits { return (.failed(.invalidChunkSize), index) }
                     // The size is checked digit by digit, so it can never overflow: the budget
                     // is far below Int.max / 16.
                     if chunkSize > limits.maxBodyBytes - body.count { return (.failed(.bodyTooLarge), index) }
-                } else if chunkSizeHasDigit && ASCII.isWhitespace(byte) {
+                } else if chunkSizeDigits > 0 && ASCII.isWhitespace(byte) {
                     chunkState = .sizeWhitespace
-                } else if chunkSizeHasDigit && byte == ASCII.semicolon {
-                    chunkState = .extensions
-                } else if chunkSizeHasDigit && byte == ASCII.cr {
+                    chunkExtensionLength += 1
+                } else if chunkSizeDigits > 0 && byte == ASCII.semicolon {
+                    chunkState = .extensionBeforeName
+                } else if chunkSizeDigits > 0 && byte == ASCII.cr {
                     chunkState = .sizeLF
                 } else {
                     return (.failed(.invalidChunkSize), index)
                 }
             case .sizeWhitespace:
-                // BWS before ";" (RFC 9112 §7.1.1).
+                // chunk = chunk-size [ chunk-ext ] CRLF, chunk-ext = *( BWS ";" ... ): whitespace
+                // after the size is the BWS of an extension, so a ";" must follow. "5 \r\n" is
+                // not a chunk-size line (one more way for two parsers to disagree on framing).
+                chunkExtensionLength += 1
+                if chunkExtensionLength > limits.maxChunkExtensionLength {
+                    return (.failed(.chunkExtensionTooLong), index)
+                }
                 if ASCII.isWhitespace(byte) {
                 } else if byte == ASCII.semicolon {
-                    chunkState = .extensions
-                } else if byte == ASCII.cr {
-                    chunkState = .sizeLF
+                    chunkState = .extensionBeforeName
                 } else {
                     return (.failed(.invalidChunkSize), index)
                 }
-            case .extensions:
+            case .extensionBeforeName, .extensionName, .extensionAfterName, .extensionBeforeValue,
+                 .extensionToken, .extensionQuoted, .extensionQuotedPair, .extensionQuotedEnd, .extensionAfterValue:
                 // Extensions are ignored (RFC 9112 §7.1.1: "A recipient MUST ignore
-                // unrecognized chunk extensions"), but bounded and free of controls.
-                if byte == ASCII.cr {
+                // unrecognized chunk extensions"), but they must be well-formed and bounded.
+                if byte == ASCII.cr, chunkState.endsChunkExtension {
                     chunkState = .sizeLF
-                } else {
-                    chunkExtensionLength += 1
-                    if chunkExtensionLength > limits.maxChunkExtensionLength {
-                        return (.failed(.chunkExtensionTooLong), index)
-                    }
-                    guard byte == ASCII.tab || (byte >= 0x20 && byte != 0x7F) else { return (.failed(.invalidChunk), index) }
+                    continue
                 }
+                chunkExtensionLength += 1
+                if chunkExtensionLength > limits.maxChunkExtensionLength {
+                    return (.failed(.chunkExtensionTooLong), index)
+                }
+                guard let next = Self.chunkExtensionTransition(chunkState, byte) else {
+                    return (.failed(.invalidChunkExtension), index)
+                }
+                chunkState = next
             case .sizeLF:
                 guard byte == ASCII.lf else { return (.failed(.invalidChunk), index) }
                 if chunkSize == 0 {
@@ -663,7 +689,7 @@ struct HTTPRequestParser {
                     chunkState = .data
                 }
                 chunkSize = 0
-                chunkSizeHasDigit = false
+                chunkSizeDigits = 0
                 chunkExtensionLength = 0
             case .data:
                 break  // handled above
@@ -713,6 +739,58 @@ struct HTTPRequestParser {
             }
         }
         return (.incomplete, index)
+    }
+
+    /// One step of the chunk-ext grammar (RFC 9112 §7.1.1), CR excluded:
+    ///
+    ///     chunk-ext      = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+    ///     chunk-ext-name = token
+    ///     chunk-ext-val  = token / quoted-string
+    ///     quoted-string  = DQUOTE *( qdtext / quoted-pair ) DQUOTE          (RFC 9110 §5.6.4)
+    ///     qdtext         = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text
+    ///     quoted-pair    = "\\" ( HTAB / SP / VCHAR / obs-text )
+    ///
+    /// Returns the next state, or nil when the byte cannot continue the extension. Bare CR,
+    /// LF, NUL and other controls are never valid here.
+    private static func chunkExtensionTransition(_ state: ChunkState, _ byte: UInt8) -> ChunkState? {
+        let whitespace = ASCII.isWhitespace(byte)
+        let token = ASCII.isTokenChar(byte)
+        switch state {
+        case .extensionBeforeName:
+            if whitespace { return state }
+            return token ? .extensionName : nil
+        case .extensionName:
+            if token { return state }
+            if whitespace { return .extensionAfterName }
+            if byte == ASCII.equals { return .extensionBeforeValue }
+            return byte == ASCII.semicolon ? .extensionBeforeName : nil
+        case .extensionAfterName:
+            if whitespace { return state }
+            if byte == ASCII.equals { return .extensionBeforeValue }
+            return byte == ASCII.semicolon ? .extensionBeforeName : nil
+        case .extensionBeforeValue:
+            if whitespace { return state }
+            if byte == ASCII.doubleQuote { return .extensionQuoted }
+            return token ? .extensionToken : nil
+        case .extensionToken:
+            if token { return state }
+            if whitespace { return .extensionAfterValue }
+            return byte == ASCII.semicolon ? .extensionBeforeName : nil
+        case .extensionQuoted:
+            if byte == ASCII.doubleQuote { return .extensionQuotedEnd }
+            if byte == ASCII.backslash { return .extensionQuotedPair }
+            return ASCII.isFieldValueChar(byte) ? state : nil  // the rest of qdtext
+        case .extensionQuotedPair:
+            return ASCII.isFieldValueChar(byte) ? .extensionQuoted : nil
+        case .extensionQuotedEnd:
+            if whitespace { return .extensionAfterValue }
+            return byte == ASCII.semicolon ? .extensionBeforeName : nil
+        case .extensionAfterValue:
+            if whitespace { return state }
+            return byte == ASCII.semicolon ? .extensionBeforeName : nil
+        default:
+            return nil
+        }
     }
 
     // MARK: - Completion
