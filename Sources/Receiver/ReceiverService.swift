@@ -17,29 +17,35 @@ public final class ReceiverService: Sendable {
         public var publicConnection: @Sendable () -> ClientConnection
         /// Calls a client's connection for `POST /admin/v1/clients/{clientId}/verify`.
         public var verifier: ConnectionVerifier
+        /// Each client's `/v1` request rate; nil: no rate limiting.
+        public var clientRateLimit: ClientRateLimiter.Settings?
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
             adminAuthenticator: AdminAuthenticator? = nil,
             publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
-            verifier: ConnectionVerifier = ConnectionVerifier()
+            verifier: ConnectionVerifier = ConnectionVerifier(),
+            clientRateLimit: ClientRateLimiter.Settings? = nil
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
             self.adminAuthenticator = adminAuthenticator
             self.publicConnection = publicConnection
             self.verifier = verifier
+            self.clientRateLimit = clientRateLimit
         }
     }
 
     public let database: PostgresConnectionPool
     public let configuration: Configuration
     private let logger: Logger
+    private let rateLimiter: ClientRateLimiter?
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
+        self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
     }
 
     /// Every route the receiver serves.
@@ -49,7 +55,7 @@ public final class ReceiverService: Sendable {
             database: database, renderMetrics: configuration.renderMetrics,
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
-        let endpoint = ConnectorEndpoint(database: database)
+        let endpoint = ConnectorEndpoint(database: database, rateLimiter: rateLimiter)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)

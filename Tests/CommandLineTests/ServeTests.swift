@@ -77,7 +77,8 @@ import Glibc
 @Suite struct CommandLineTests {
     @Test(arguments: [
         ([] as [String], ["serve", "migrate", "DATABASE_URL"]),
-        (["serve", "--help"], ["--port", "RECEIVER_PORT", "--data-dir", "DATABASE_URL", "--pool-size", "--shutdown-grace"]),
+        (["serve", "--help"], ["--port", "RECEIVER_PORT", "--data-dir", "DATABASE_URL", "--pool-size", "--shutdown-grace",
+                               "--max-queued-requests", "RECEIVER_QUEUE_TIMEOUT", "--client-rate-limit", "RECEIVER_CLIENT_RATE_BURST"]),
         (["migrate", "--help"], ["--migrations-dir", "RECEIVER_MIGRATIONS_DIR", "checksum"]),
     ])
     func helpExplainsOptionsAndEnvironment(arguments: [String], expected: [String]) throws {
@@ -91,6 +92,9 @@ import Glibc
     @Test(arguments: [
         (["serve", "--port", "70000"], "--port (or RECEIVER_PORT) must be from 0 to 65535"),
         (["serve", "--access-log", "maybe"], "must be on or off"),
+        (["serve", "--max-queued-requests=-1"], "--max-queued-requests (or RECEIVER_MAX_QUEUED_REQUESTS) must be from 0"),
+        (["serve", "--queue-timeout", "0"], "--queue-timeout (or RECEIVER_QUEUE_TIMEOUT) must be more than 0"),
+        (["serve", "--client-rate-limit=-5"], "--client-rate-limit (or RECEIVER_CLIENT_RATE_LIMIT) must be from 0 (off)"),
         (["serve", "--log-level", "loud"], "Unknown log level 'loud'"),
         (["migrate", "--migrations-dir", "/nonexistent"], "Migrations directory /nonexistent does not exist"),
     ])
