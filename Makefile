@@ -1,5 +1,5 @@
 # The README's commands. Each installs the system packages it needs first.
-.PHONY: run test build release migrate bench clean
+.PHONY: run test build release migrate bench soak clean
 
 # Run the server on its embedded default PostgreSQL (under .data/).
 run: release
@@ -24,6 +24,12 @@ migrate: release
 bench: release
 	scripts/bootstrap.sh bench
 	bench/run.py $(ARGS)
+
+# A release build on a throwaway PostgreSQL at a fixed request rate for MINUTES (default 10),
+# then overloaded for 30 s and watched while it recovers; prints the tables, fails on drift.
+MINUTES ?= 10
+soak:
+	scripts/soak.sh $(MINUTES)
 
 clean:
 	rm -rf .build
