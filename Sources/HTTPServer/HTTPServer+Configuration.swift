@@ -173,17 +173,24 @@ extension HTTPServer {
         /// The response to a shed request. The server adds `X-Request-Id`, `Date` and the
         /// framing; a 503 should carry `Retry-After` (RFC 9110 §10.2.3).
         public var overloadResponse: Response
+        /// Runs on the I/O thread for each request bound for a worker, before it is queued: a
+        /// response answers the request at once (say `429` for a client over its rate, which
+        /// then takes no worker and no place in the queue); nil queues it. It must be cheap and
+        /// never block: every connection of its event loop waits while it runs.
+        public var check: (@Sendable (Request) -> Response?)?
 
         /// Admission control; the defaults are 4 waiting requests per worker thread, a 5 s
         /// wait, and a generic problem document with `Retry-After: 2`.
         public init(
             maxQueuedRequests: Int? = nil,
             maxQueueWait: Duration? = .seconds(5),
-            overloadResponse: Response = Admission.defaultOverloadResponse(retryAfterSeconds: 2)
+            overloadResponse: Response = Admission.defaultOverloadResponse(retryAfterSeconds: 2),
+            check: (@Sendable (Request) -> Response?)? = nil
         ) {
             self.maxQueuedRequests = maxQueuedRequests
             self.maxQueueWait = maxQueueWait
             self.overloadResponse = overloadResponse
+            self.check = check
         }
 
         /// `503 Service Unavailable`, `Retry-After`, and an `about:blank` problem document.

@@ -48,6 +48,25 @@ public final class ReceiverService: Sendable {
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
     }
 
+    /// The HTTP server's admission check (``HTTPServer/Admission/check``), when clients are
+    /// rate limited: a `/v1` request whose Basic username names a client over its rate is
+    /// answered `429` on the I/O thread, taking no worker and no place in the queue. Only
+    /// authenticated requests spend tokens, so a caller without the password cannot use up
+    /// a client's allowance; at most it is refused along with the client while that is over.
+    public var admissionCheck: (@Sendable (Request) -> Response?)? {
+        guard let rateLimiter else { return nil }
+        return { request in
+            guard request.path.hasPrefix("/v1/"),
+                  let credentials = ClientAuthenticator.basicCredentials(request),
+                  let clientId = ClientAuthenticator.clientId(fromUsername: credentials.username),
+                  case .limited(let seconds) = rateLimiter.peek(clientId)
+            else { return nil }
+            rateLimiter.countRefusal()
+            return Problem.rateLimited(clientId: clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
+                .makeResponse()
+        }
+    }
+
     /// Every route the receiver serves.
     public func makeRouter() -> Router {
         var router = Router()

@@ -122,7 +122,9 @@ struct Serve: ParsableCommand {
                 publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
                 clientRateLimit: settings.clientRateLimit),
             logger: logger)
-        let server = try HTTPServer(configuration: settings.server, router: service.makeRouter(), logger: logger)
+        var serverConfiguration = settings.server
+        serverConfiguration.admission.check = service.admissionCheck
+        let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"

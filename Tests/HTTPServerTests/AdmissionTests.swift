@@ -219,6 +219,46 @@ extension EndToEnd {
             }
         }
 
+        @Test func anAdmissionCheckAnswersOnTheLoopWithoutAWorker() throws {
+            let gate = Gate()
+            defer { gate.open() }
+            let checked = Atomic<Int>(0)
+            try withServer(router: gate.router(), configure: {
+                $0.workerThreads = 1
+                $0.admission.check = { request in
+                    checked.add(1, ordering: .sequentiallyConsistent)
+                    guard request.headerFields[HTTPField.Name("X-Deny")!] != nil else { return nil }
+                    var fields = HTTPFields()
+                    fields[.retryAfter] = "1"
+                    return .problem(status: .tooManyRequests, detail: "Slow down.", headerFields: fields)
+                }
+            }) { _, port in
+                let running = try TestClient(port: port)
+                try running.send(Self.get)
+                #expect(eventually { gate.startedCount == 1 })
+                // The only worker is busy: the refusal still comes at once.
+                let client = try TestClient(port: port, timeout: .seconds(2))
+                let elapsed = try measureMilliseconds {
+                    try client.send("GET /blocked HTTP/1.1\r\nHost: t\r\nX-Deny: 1\r\n\r\n")
+                    let refused = try client.readResponse()
+                    #expect(refused.status == 429 && refused.header("Retry-After") == "1")
+                }
+                #expect(elapsed < 500)
+                // Inline routes are not checked.
+                let before = checked.load(ordering: .sequentiallyConsistent)
+                try client.send("GET /healthz HTTP/1.1\r\nHost: t\r\nX-Deny: 1\r\n\r\n")
+                #expect(try client.readResponse().status == 200)
+                #expect(checked.load(ordering: .sequentiallyConsistent) == before)
+                // A request the check lets through is queued and served.
+                try client.send("GET /hello HTTP/1.1\r\nHost: t\r\n\r\n")
+                gate.open()
+                #expect(try running.readResponse().text == "done")
+                client.setTimeout(.seconds(5))
+                #expect(try client.readResponse().text == "hello")
+                #expect(gate.startedCount == 1)
+            }
+        }
+
         @Test func defaultsAndInvalidSettings() throws {
             var configuration = HTTPServer.Configuration(workerThreads: 32)
             #expect(configuration.effectiveMaxQueuedRequests == 128)

@@ -39,6 +39,18 @@ import Testing
         #expect(limiter.admit("acme") == .allowed)
     }
 
+    @Test func peekTakesNoToken() {
+        let clock = ManualClock()
+        let limiter = ClientRateLimiter(settings: .init(requestsPerSecond: 1, burst: 1), clock: clock.read)
+        #expect(limiter.peek("acme") == .allowed)
+        #expect(limiter.peek("acme") == .allowed)
+        #expect(limiter.admit("acme") == .allowed)
+        #expect(limiter.peek("acme") == .limited(retryAfterSeconds: 1))
+        clock.advance(seconds: 1)
+        #expect(limiter.peek("acme") == .allowed)
+        #expect(limiter.admit("acme") == .allowed)
+    }
+
     @Test func theDefaultBurstIsTwoSecondsWorth() {
         #expect(ClientRateLimiter.Settings(requestsPerSecond: 50).burst == 100)
         #expect(ClientRateLimiter.Settings(requestsPerSecond: 0.2).burst == 1)
@@ -62,6 +74,11 @@ import Testing
             let retryAfter = try #require(limited.header("Retry-After").flatMap { Int($0) })
             #expect((90...100).contains(retryAfter), "Retry-After: \(retryAfter)")
             #expect(limited.string("detail")?.contains("acme") == true)
+            // While acme is over its rate its requests are refused before authentication (on the
+            // I/O thread, without a worker or a database connection), whatever the password.
+            let refusedEarly = try server.request("GET", "/v1/lead-sources", auth: wrong)
+            #expect(refusedEarly.status == 429)
+            #expect(refusedEarly.string("type") == "urn:connector-receiver:problem:rate-limited")
 
             #expect(try server.request("GET", "/v1/lead-sources", auth: globex).status == 200)
             // Nothing was written for the rejected request, and it is no sync error.

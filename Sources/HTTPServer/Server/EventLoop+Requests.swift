@@ -66,6 +66,13 @@ extension EventLoop {
                     version: request.version)
                 return
             }
+            if let admissionCheck, let refusal = admissionCheck(request) {
+                writeResponse(
+                    connection, refusal, requestID: requestID, method: request.method.rawValue, path: request.path,
+                    routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: keepAlive,
+                    version: request.version)
+                return
+            }
             let handle = self.handle
             let fd = connection.fd
             let id = connection.id

@@ -32,6 +32,8 @@ final class EventLoop {
     let queueWaitLimited: Bool
     /// What a shed request is answered.
     let overloadResponse: Response
+    /// ``HTTPServer/Admission/check``.
+    let admissionCheck: (@Sendable (Request) -> Response?)?
     /// When shedding was last logged (once per 10 s at most), and how many were shed since.
     var shedLoggedAt: UInt64 = 0
     var shedSinceLog = 0
@@ -84,6 +86,7 @@ final class EventLoop {
         durations[TimerKind.queued.rawValue] = shared.configuration.admission.maxQueueWait?.nanoseconds ?? 0
         self.queueWaitLimited = shared.configuration.admission.maxQueueWait != nil
         self.overloadResponse = shared.configuration.admission.overloadResponse
+        self.admissionCheck = shared.configuration.admission.check
         self.timerDurations = durations
         self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         self.encoder = ResponseEncoder(serverName: shared.configuration.serverName)

@@ -7,10 +7,12 @@ import Synchronization
 ///
 /// Each client may make `requestsPerSecond` requests per second on average and `burst` at
 /// once; beyond, the request is answered `429` with `Retry-After` (the seconds until the
-/// bucket holds a token again) and nothing is done. Checked after authentication, so the
-/// buckets are keyed by real client IDs only: their number is bounded by the clients turned
-/// up, and a caller without the credentials cannot spend a client's allowance. Buckets live
-/// in this process: with several instances each limits on its own.
+/// bucket holds a token again) and nothing is done. Tokens are taken after authentication
+/// (``admit(_:)``), so the buckets are keyed by real client IDs only: their number is bounded
+/// by the clients turned up, and a caller without the credentials cannot spend a client's
+/// allowance. Before that, on the I/O thread, ``peek(_:)`` lets a request naming a client
+/// whose bucket is empty be refused at once, without a worker or a database connection.
+/// Buckets live in this process: with several instances each limits on its own.
 public final class ClientRateLimiter: Sendable {
     /// The rate and burst of every client.
     public struct Settings: Sendable, Equatable {
@@ -56,6 +58,27 @@ public final class ClientRateLimiter: Sendable {
         self.limitedCounter = Counter(label: "http_requests_shed_total", dimensions: [("reason", "rate_limited")])
     }
 
+    /// Would ``admit(_:)`` refuse `clientId` now? Takes no token, changes nothing.
+    public func peek(_ clientId: String) -> Decision {
+        let now = clock()
+        return buckets.withLock { buckets -> Decision in
+            guard let bucket = buckets[clientId] else { return .allowed }
+            let tokens = now > bucket.updatedNanos
+                ? min(Double(settings.burst), bucket.tokens + Double(now - bucket.updatedNanos) / 1e9 * settings.requestsPerSecond)
+                : bucket.tokens
+            return tokens >= 1 ? .allowed : Self.limited(tokens: tokens, rate: settings.requestsPerSecond)
+        }
+    }
+
+    /// Counts a request refused after ``peek(_:)`` (``admit(_:)`` counts its own).
+    public func countRefusal() {
+        limitedCounter.increment()
+    }
+
+    private static func limited(tokens: Double, rate: Double) -> Decision {
+        .limited(retryAfterSeconds: max(1, Int(((1 - tokens) / rate).rounded(.up))))
+    }
+
     /// Takes a token from `clientId`'s bucket if it has one.
     public func admit(_ clientId: String) -> Decision {
         let now = clock()
@@ -72,7 +95,7 @@ public final class ClientRateLimiter: Sendable {
                 bucket.tokens -= 1
                 return .allowed
             }
-            return .limited(retryAfterSeconds: max(1, Int(((1 - bucket.tokens) / rate).rounded(.up))))
+            return Self.limited(tokens: bucket.tokens, rate: rate)
         }
         if case .limited = decision { limitedCounter.increment() }
         return decision
