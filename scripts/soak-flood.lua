@@ -1,9 +1,13 @@
--- The flood of scripts/soak.py's overload phase: wrk connections sending a Connector-like mix
--- back to back (closed loop), far more at once than the server admits. Counts the statuses,
--- and the 503/429 answers without Retry-After, and prints one line for soak.py to read.
--- Environment: SOAK_AUTH (the Authorization header value), SOAK_TAG (external id prefix).
+-- The flood of scripts/soak.py's overload phase: wrk connections sending a Connector-like mix,
+-- far more at once than the server admits, each pausing a random time (mean SOAK_DELAY_MS)
+-- before its next request, so the flood offers about connections / delay requests per second
+-- (0: back to back, as fast as answers come). Counts the statuses and the 503/429 answers
+-- without Retry-After, and prints one line for soak.py to read.
+-- Environment: SOAK_AUTH (the Authorization header value), SOAK_TAG (external id prefix),
+-- SOAK_DELAY_MS.
 local auth = os.getenv("SOAK_AUTH")
 local tag = os.getenv("SOAK_TAG") or "flood"
+local delay_ms = tonumber(os.getenv("SOAK_DELAY_MS") or "0")
 local threads = {}
 
 function setup(thread)
@@ -39,6 +43,13 @@ request = function()
     return wrk.format("GET", "/v1/staff?email=coach1@example.com", headers)
   else
     return wrk.format("GET", "/v1/lead-sources?limit=20", headers)
+  end
+end
+
+if delay_ms > 0 then
+  -- Jittered so that the connections do not march in step.
+  delay = function()
+    return math.floor(math.random() * 2 * delay_ms)
   end
 end
 

@@ -12,9 +12,9 @@ Phases:
   steady     --minutes at --rate; every minute the server's RSS and descriptors are sampled
              and the minute's p50/p99 and status counts recorded
   overload   --overload-seconds: the same steady traffic while wrk (scripts/soak-flood.lua)
-             floods the server from --flood-connections connections back to back, far beyond
-             what it admits: the excess must be answered 503/429 with Retry-After, quickly,
-             /healthz must answer, and no request may hang
+             floods the server from --flood-connections connections at about --flood-rate,
+             far beyond what it admits: the excess must be answered 503/429 with Retry-After,
+             quickly, /healthz must answer, and no request may hang
   recovery   --recovery-seconds at --rate: service must be normal again within a few seconds
 
 Throughout, a probe thread sends one /healthz and one /v1 request every 100 ms on its own
@@ -392,6 +392,33 @@ def percentile(values, fraction):
     return ordered[index]
 
 
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        stat = f.read().rsplit(")", 1)[1].split()
+    return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu_seconds(postmaster):
+    """CPU of the cluster: the postmaster and its children (backends, writers)."""
+    if not postmaster:
+        return 0.0
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                stat = f.read().rsplit(")", 1)[1].split()
+            if int(entry) == postmaster or int(stat[1]) == postmaster:
+                total += (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            pass
+    return total
+
+
+POSTMASTER = None
+
+
 def process_sample(pid, port):
     """RSS (KiB), open descriptors, client connections (established sockets on the server's
     port), threads and CPU seconds of the server."""
@@ -415,14 +442,13 @@ def process_sample(pid, port):
                         clients += 1
         except FileNotFoundError:
             pass
-    with open(f"/proc/{pid}/stat") as f:
-        stat = f.read().rsplit(")", 1)[1].split()
-    cpu = (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")
+    cpu = cpu_seconds(pid)
     with open("/proc/loadavg") as f:
         load = float(f.read().split()[0])
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return {"rss": rss, "fds": fds, "clients": clients, "threads": threads, "cpu": cpu, "load": load,
-            "time": time.monotonic(), "generator_cpu": usage.ru_utime + usage.ru_stime}
+            "time": time.monotonic(), "generator_cpu": usage.ru_utime + usage.ru_stime,
+            "postgres_cpu": postgres_cpu_seconds(POSTMASTER)}
 
 
 class Runner:
@@ -536,7 +562,7 @@ def main():
     parser.add_argument("--clubs", default="club-001,club-002")
     parser.add_argument("--staff", default="", help="comma-separated staff emails turned up for the client")
     parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--rate", type=float, default=400, help="requests per second, steady phase")
+    parser.add_argument("--rate", type=float, default=300, help="requests per second, steady phase")
     parser.add_argument("--max-connections", type=int, default=256, help="the generator's connections at most")
     parser.add_argument("--request-timeout", type=float, default=30, help="seconds; longer counts as a hang")
     parser.add_argument("--warmup-minutes", type=int, default=None, help="default: 2 (1 for runs under 4 minutes)")
@@ -549,6 +575,8 @@ def main():
     parser.add_argument("--flood-connections", type=int, default=256,
                         help="wrk connections of the overload phase (the server admits 32 running + 128 waiting by default)")
     parser.add_argument("--flood-threads", type=int, default=2)
+    parser.add_argument("--flood-rate", type=float, default=1500,
+                        help="requests per second the flood aims at (each connection pauses connections/rate on average between requests); 0: back to back")
     parser.add_argument("--shed-p99-max-ms", type=float, default=1000,
                         help="p99 of shed answers, and of the probe's /v1 request, during the overload")
     parser.add_argument("--server-shed-p99-max-ms", type=float, default=5,
@@ -557,9 +585,12 @@ def main():
     parser.add_argument("--recovery-max-seconds", type=float, default=10)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--server-log", help="the server's log, for its own time per status (access log lines)")
+    parser.add_argument("--postgres-pid", type=int, help="the cluster's postmaster, for its CPU")
     args = parser.parse_args()
     if not args.password:
         parser.error("give --password or set SOAK_PASSWORD")
+    global POSTMASTER
+    POSTMASTER = args.postgres_pid
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return asyncio.run(run(args))
@@ -600,23 +631,27 @@ async def run(args):
         elapsed = max(1e-9, after["time"] - before["time"])
         cpu = (after["cpu"] - before["cpu"]) / elapsed
         generator_cpu = (after["generator_cpu"] - before["generator_cpu"]) / elapsed
+        postgres_cpu = (after["postgres_cpu"] - before["postgres_cpu"]) / elapsed
         lag = [r.sent - r.due for r in records if r.sent is not None]
         rows.append({
             "minute": minute + 1, "requests": len(records), "p50": percentile(lat, .5), "p99": percentile(lat, .99),
             "lag": percentile(lag, .99),
             "max": max(lat) if lat else float("nan"), "rss": after["rss"], "fds": after["fds"], "clients": after["clients"],
-            "threads": after["threads"], "cpu": cpu, "generator_cpu": generator_cpu, "load": after["load"],
+            "threads": after["threads"], "cpu": cpu, "generator_cpu": generator_cpu, "postgres_cpu": postgres_cpu,
+            "load": after["load"],
             "statuses": status_summary(records),
         })
     print()
     print(f"Steady phase: {args.rate:g} req/s offered, open loop; latency from each request's scheduled time")
     print("(send lag: how late the load generator sent, part of the latency; large values mean a starved generator)")
-    print("| min | requests | p50 ms | p99 ms | max ms | send lag p99 ms | RSS MiB | fds | client conns | fds - conns | threads | server CPU | generator CPU | load avg | statuses |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("(CPU: share of one core; the machine has {}; load avg: the machine's 1-minute load average)".format(os.cpu_count()))
+    print("| min | requests | p50 ms | p99 ms | max ms | send lag p99 ms | RSS MiB | fds | client conns | fds - conns | threads | server CPU | PostgreSQL CPU | generator CPU | load avg | statuses |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(f"| {row['minute']} | {row['requests']} | {ms(row['p50'])} | {ms(row['p99'])} | {ms(row['max'])} | {ms(row['lag'])} | "
               f"{row['rss'] / 1024:.1f} | {row['fds']} | {row['clients']} | {row['fds'] - row['clients']} | {row['threads']} | "
-              f"{row['cpu'] * 100:.0f}% | {row['generator_cpu'] * 100:.0f}% | {row['load']:.1f} | {row['statuses']} |")
+              f"{row['cpu'] * 100:.0f}% | {row['postgres_cpu'] * 100:.0f}% | {row['generator_cpu'] * 100:.0f}% | "
+              f"{row['load']:.1f} | {row['statuses']} |")
     steady = [r for r in runner.records if r.phase.startswith("steady")]
     kinds = collections.defaultdict(list)
     for record in steady:
@@ -656,13 +691,15 @@ async def run(args):
             failures.append(f"p99 drifted from {ms(early)} ms to {ms(late)} ms")
 
     # --- overload phase: the steady traffic goes on while wrk floods the server; then recovery.
+    flood_pace = f"aiming at {args.flood_rate:g} req/s" if args.flood_rate > 0 else "back to back"
     print(f"\nsoak: overload phase, {args.overload_seconds:g} s: {args.rate:g} req/s as before plus a wrk flood on "
-          f"{args.flood_connections} connections; then {args.recovery_seconds:g} s at {args.rate:g} req/s", flush=True)
+          f"{args.flood_connections} connections {flood_pace}; then {args.recovery_seconds:g} s at {args.rate:g} req/s", flush=True)
     before = process_sample(args.pid, args.port)
     flood = await asyncio.create_subprocess_exec(
         "wrk", f"-t{args.flood_threads}", f"-c{args.flood_connections}", f"-d{args.overload_seconds:g}s", "--timeout", "10s",
         "-s", os.path.join(os.path.dirname(os.path.abspath(__file__)), "soak-flood.lua"), f"http://{args.host}:{args.port}",
-        env={**os.environ, "SOAK_AUTH": workload.auth, "SOAK_TAG": workload.run_tag},
+        env={**os.environ, "SOAK_AUTH": workload.auth, "SOAK_TAG": workload.run_tag,
+             "SOAK_DELAY_MS": str(int(args.flood_connections / args.flood_rate * 1000) if args.flood_rate > 0 else 0)},
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     overload_start = await runner.drive("overload", args.rate, args.overload_seconds)
     flood_output = (await flood.communicate())[0].decode(errors="replace")
@@ -682,7 +719,7 @@ async def run(args):
         flood_statuses = dict(item.split(":") for item in floods["statuses"].split(",") if item)
         flood_shed = sum(int(v) for k, v in flood_statuses.items() if int(k) in SHED)
         requests, seconds = int(floods["requests"]), float(floods["seconds"])
-        print(f"Overload phase, the flood: wrk, {args.flood_connections} connections back to back for {seconds:.1f} s: "
+        print(f"Overload phase, the flood: wrk, {args.flood_connections} connections {flood_pace} for {seconds:.1f} s: "
               f"{requests} requests ({requests / seconds:.0f}/s), {flood_shed} shed ({flood_shed / seconds:.0f}/s), "
               f"{requests - flood_shed} served ({(requests - flood_shed) / seconds:.0f}/s); latency p50 "
               f"{int(floods['p50_us']) / 1000:.1f} ms, p99 {int(floods['p99_us']) / 1000:.1f} ms, max "
@@ -699,7 +736,8 @@ async def run(args):
             failures.append("overload phase: nothing of the flood was shed; it did not exceed capacity (raise --flood-connections)")
     elapsed = max(1e-9, during["time"] - before["time"])
     print(f"The server during the flood: RSS {before['rss'] // 1024} → {during['rss'] // 1024} MiB, fds {before['fds']} → "
-          f"{during['fds']}, CPU {(during['cpu'] - before['cpu']) / elapsed * 100:.0f}%; generator CPU "
+          f"{during['fds']}, CPU {(during['cpu'] - before['cpu']) / elapsed * 100:.0f}%; PostgreSQL CPU "
+          f"{(during['postgres_cpu'] - before['postgres_cpu']) / elapsed * 100:.0f}%; generator CPU "
           f"{(during['generator_cpu'] - before['generator_cpu']) / elapsed * 100:.0f}%; load avg {during['load']:.1f}")
 
     overload = [r for r in runner.records if r.phase == "overload"]

@@ -63,7 +63,8 @@ export SOAK_PASSWORD
 status=0
 # shellcheck disable=SC2086
 python3 scripts/soak.py --port "$port" --pid "$server_pid" --username "$username" \
-    --staff "$(IFS=,; echo "${staff[*]}")" --minutes "$minutes" --server-log "$work/serve.log" ${SOAK_ARGS:-} || status=$?
+    --staff "$(IFS=,; echo "${staff[*]}")" --minutes "$minutes" --server-log "$work/serve.log" \
+    --postgres-pid "$(head -n 1 "$cluster/data/postmaster.pid")" ${SOAK_ARGS:-} || status=$?
 
 if ! kill -0 "$server_pid" 2>/dev/null; then
     echo "soak: FAIL: the server died" >&2

@@ -14,6 +14,12 @@ extension HTTPServer {
         /// Threads running handlers that are not marked inline. Handlers may block (libpq),
         /// so this bounds concurrent database work too.
         public var workerThreads: Int
+        /// Added to the nice value of each worker thread (Linux schedules threads one by one):
+        /// with the CPU saturated, the event loops — reading requests, shedding the excess,
+        /// answering `/healthz` — then run before handlers instead of taking their turn among
+        /// `workerThreads` busy workers. They need little CPU, so handlers lose little. 0 to 19;
+        /// 0 gives workers the loops' priority.
+        public var workerNiceness: Int
         /// Open connections allowed at once; beyond it new connections are accepted and closed
         /// immediately, so the kernel's accept queue never fills with doomed connections.
         public var maxConnections: Int
@@ -42,6 +48,7 @@ extension HTTPServer {
             port: Int = 8080,
             ioThreads: Int = HTTPServer.Configuration.processorCount,
             workerThreads: Int = 32,
+            workerNiceness: Int = 10,
             maxConnections: Int = 16_384,
             backlog: Int32 = 1024,
             limits: Limits = Limits(),
@@ -56,6 +63,7 @@ extension HTTPServer {
             self.port = port
             self.ioThreads = ioThreads
             self.workerThreads = workerThreads
+            self.workerNiceness = workerNiceness
             self.maxConnections = maxConnections
             self.backlog = backlog
             self.limits = limits

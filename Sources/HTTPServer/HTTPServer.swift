@@ -65,7 +65,10 @@ import Synchronization
 /// ``Admission/maxQueuedRequests`` waiting requests, or after ``Admission/maxQueueWait``
 /// without a worker, it is answered at once by its event loop with the configured overload
 /// response (503 + `Retry-After`) and counted in `http_requests_shed_total`. Inline routes
-/// are never shed, so `/healthz` answers however busy the workers are.
+/// are never shed, so `/healthz` answers however busy the workers are. Worker threads run at a
+/// lower CPU priority than the loops (``Configuration/workerNiceness``): when handlers (or a
+/// database on the same machine) saturate the CPU, the loops still get to read requests, shed
+/// the excess and answer `/healthz` promptly instead of waiting their turn behind 32 workers.
 ///
 /// **Timeouts.** Each connection waits on at most one deadline — idle keep-alive, header
 /// read (from the first byte; 408 on expiry), body read (408), queue wait (503), write (peer
@@ -160,7 +163,8 @@ public final class HTTPServer: Sendable {
             var workers: WorkerPool?
             do {
                 let pool = try WorkerPool(
-                    count: configuration.workerThreads, maxWaiting: configuration.effectiveMaxQueuedRequests)
+                    count: configuration.workerThreads, maxWaiting: configuration.effectiveMaxQueuedRequests,
+                    niceness: configuration.workerNiceness)
                 workers = pool
                 let shared = ServerShared(configuration: configuration, workers: pool, logger: logger)
                 for index in 0..<loopCount {
@@ -213,6 +217,9 @@ public final class HTTPServer: Sendable {
         guard configuration.ioThreads >= 1 else { throw HTTPServerError(message: "ioThreads must be at least 1") }
         guard configuration.workerThreads >= 1 else { throw HTTPServerError(message: "workerThreads must be at least 1") }
         guard configuration.maxConnections >= 1 else { throw HTTPServerError(message: "maxConnections must be at least 1") }
+        guard (0...19).contains(configuration.workerNiceness) else {
+            throw HTTPServerError(message: "workerNiceness must be from 0 to 19")
+        }
         guard configuration.effectiveMaxQueuedRequests >= 0 else {
             throw HTTPServerError(message: "admission.maxQueuedRequests must not be negative")
         }

@@ -35,6 +35,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
+    @Option(help: ArgumentHelp("Nice value added to worker threads so that under CPU saturation the event loops (reading requests, shedding, /healthz) run first; 0 to 19, 0 gives them equal priority. (env: RECEIVER_WORKER_NICE, default 10)", valueName: "n"))
+    var workerNice: Int?
+
     @Option(help: ArgumentHelp("Requests that may wait for a worker thread; more are answered 503 with Retry-After at once. (env: RECEIVER_MAX_QUEUED_REQUESTS, default: 4 per worker thread)", valueName: "n"))
     var maxQueuedRequests: Int?
 
@@ -202,6 +205,7 @@ struct ServeSettings {
         server.port = try integer(options.port, "RECEIVER_PORT", default: 8080, range: 0...65_535, name: "port")
         server.ioThreads = try integer(options.ioThreads, "RECEIVER_IO_THREADS", default: HTTPServer.Configuration.processorCount, range: 1...64, name: "io-threads")
         server.workerThreads = try integer(options.workerThreads, "RECEIVER_WORKER_THREADS", default: 32, range: 1...1024, name: "worker-threads")
+        server.workerNiceness = try integer(options.workerNice, "RECEIVER_WORKER_NICE", default: 10, range: 0...19, name: "worker-nice")
         server.admission.maxQueuedRequests = try integer(
             options.maxQueuedRequests, "RECEIVER_MAX_QUEUED_REQUESTS",
             default: HTTPServer.Admission.queuedRequestsPerWorker * server.workerThreads, range: 0...1_000_000,

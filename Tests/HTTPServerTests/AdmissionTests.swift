@@ -259,6 +259,22 @@ extension EndToEnd {
             }
         }
 
+        @Test func workersRunAtALowerPriorityThanTheLoops() throws {
+            var router = makeTestRouter()
+            router.get("/niceness") { _, _ in Response(text: "\(LinuxAPI.currentThreadNiceness() ?? -100)") }
+            router.get("/loop-niceness", options: .inline) { _, _ in Response(text: "\(LinuxAPI.currentThreadNiceness() ?? -100)") }
+            let base = try #require(LinuxAPI.currentThreadNiceness())
+            for niceness in [0, 7] {
+                try withServer(router: router, configure: { $0.workerNiceness = niceness }) { _, port in
+                    let client = try TestClient(port: port)
+                    try client.send("GET /niceness HTTP/1.1\r\nHost: t\r\n\r\n")
+                    #expect(try client.readResponse().text == "\(min(19, base + Int32(niceness)))")
+                    try client.send("GET /loop-niceness HTTP/1.1\r\nHost: t\r\n\r\n")
+                    #expect(try client.readResponse().text == "\(base)")
+                }
+            }
+        }
+
         @Test func defaultsAndInvalidSettings() throws {
             var configuration = HTTPServer.Configuration(workerThreads: 32)
             #expect(configuration.effectiveMaxQueuedRequests == 128)
@@ -269,6 +285,7 @@ extension EndToEnd {
             for bad in [
                 { (c: inout HTTPServer.Configuration) in c.admission.maxQueuedRequests = -1 },
                 { (c: inout HTTPServer.Configuration) in c.admission.maxQueueWait = .zero },
+                { (c: inout HTTPServer.Configuration) in c.workerNiceness = 20 },
             ] {
                 var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, ioThreads: 1, workerThreads: 1)
                 bad(&configuration)

@@ -90,7 +90,9 @@ final class WorkerPool: Sendable {
     private let capacity: Int
     private let workerCount: Int
 
-    init(count: Int, maxWaiting: Int = .max, name: String = "http-worker") throws {
+    /// - Parameter niceness: added to each worker thread's nice value, so that under CPU
+    ///   saturation the event loops run first (see ``HTTPServer/Configuration/workerNiceness``).
+    init(count: Int, maxWaiting: Int = .max, niceness: Int = 0, name: String = "http-worker") throws {
         precondition(count >= 1, "workerThreads must be at least 1")
         precondition(maxWaiting >= 0, "maxWaiting must not be negative")
         self.maxWaiting = maxWaiting
@@ -101,6 +103,7 @@ final class WorkerPool: Sendable {
         for index in 0..<count {
             do {
                 started.append(try PosixThread.spawn(name: "\(name)-\(index)") {
+                    if niceness > 0 { LinuxAPI.lowerCurrentThreadPriority(by: Int32(niceness)) }  // best effort
                     while let job = queue.take() {
                         // A withdrawn job is skipped: its connection was answered or closed.
                         guard let work = job.claim() else { continue }
