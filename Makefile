@@ -1,5 +1,5 @@
 # The README's commands. Each installs the system packages it needs first.
-.PHONY: run test build release migrate bench fuzz clean
+.PHONY: run test build release migrate bench fuzz soak clean
 
 # Run the server on its embedded default PostgreSQL (under .data/).
 run: release
@@ -30,6 +30,12 @@ bench: release
 fuzz:
 	scripts/bootstrap.sh run
 	scripts/fuzz.sh $(or $(FUZZ_SECONDS),120)
+
+# A release build on a throwaway PostgreSQL at a fixed request rate for MINUTES (default 10),
+# then overloaded for 30 s and watched while it recovers; prints the tables, fails on drift.
+MINUTES ?= 10
+soak:
+	scripts/soak.sh $(MINUTES)
 
 clean:
 	rm -rf .build .build-fuzz

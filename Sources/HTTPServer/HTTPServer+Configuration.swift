@@ -1,4 +1,5 @@
 import Glibc
+import HTTPTypes
 
 extension HTTPServer {
     /// Everything that shapes a server; the defaults suit production on a small machine.
@@ -13,6 +14,12 @@ extension HTTPServer {
         /// Threads running handlers that are not marked inline. Handlers may block (libpq),
         /// so this bounds concurrent database work too.
         public var workerThreads: Int
+        /// Added to the nice value of each worker thread (Linux schedules threads one by one):
+        /// with the CPU saturated, the event loops — reading requests, shedding the excess,
+        /// answering `/healthz` — then run before handlers instead of taking their turn among
+        /// `workerThreads` busy workers. They need little CPU, so handlers lose little. 0 to 19;
+        /// 0 gives workers the loops' priority.
+        public var workerNiceness: Int
         /// Open connections allowed at once; beyond it new connections are accepted and closed
         /// immediately, so the kernel's accept queue never fills with doomed connections.
         public var maxConnections: Int
@@ -22,11 +29,13 @@ extension HTTPServer {
         public var limits: Limits
         /// Connection timeouts.
         public var timeouts: Timeouts
+        /// Load shedding: how much handler work may wait for a worker, and for how long.
+        public var admission: Admission
         /// One info-level log line per request (request id, method, path, status, duration,
         /// bytes). Turn off for benchmarks.
         public var accessLog: Bool
         /// Emit swift-metrics (`http_requests_total`, `http_request_duration_seconds`,
-        /// `http_open_connections`).
+        /// `http_open_connections`, `http_requests_shed_total`).
         public var metrics: Bool
         /// The `Server` response header value, or nil to send none.
         public var serverName: String?
@@ -39,10 +48,12 @@ extension HTTPServer {
             port: Int = 8080,
             ioThreads: Int = HTTPServer.Configuration.processorCount,
             workerThreads: Int = 32,
+            workerNiceness: Int = 10,
             maxConnections: Int = 16_384,
             backlog: Int32 = 1024,
             limits: Limits = Limits(),
             timeouts: Timeouts = Timeouts(),
+            admission: Admission = Admission(),
             accessLog: Bool = true,
             metrics: Bool = true,
             serverName: String? = nil,
@@ -52,14 +63,22 @@ extension HTTPServer {
             self.port = port
             self.ioThreads = ioThreads
             self.workerThreads = workerThreads
+            self.workerNiceness = workerNiceness
             self.maxConnections = maxConnections
             self.backlog = backlog
             self.limits = limits
             self.timeouts = timeouts
+            self.admission = admission
             self.accessLog = accessLog
             self.metrics = metrics
             self.serverName = serverName
             self.acceptBackoff = acceptBackoff
+        }
+
+        /// The bound on waiting requests in force: ``Admission/maxQueuedRequests``, or 4 per
+        /// worker thread when that is nil.
+        public var effectiveMaxQueuedRequests: Int {
+            admission.maxQueuedRequests ?? Admission.queuedRequestsPerWorker * workerThreads
         }
 
         /// The number of online processors (at least 1).
@@ -134,6 +153,62 @@ extension HTTPServer {
             self.idle = idle
             self.write = write
             self.lingeringClose = lingeringClose
+        }
+    }
+}
+
+extension HTTPServer {
+    /// Admission control for requests that run on the worker pool (routes not marked
+    /// ``RouteOptions/inline``).
+    ///
+    /// A request that finds every worker busy waits in a FIFO queue. Without a bound that queue
+    /// grows with the number of connections (one request each) and so does every request's
+    /// wait: under overload clients time out and retry while the server still works through
+    /// requests nobody is waiting for. With one, the excess is answered at once, from the event
+    /// loop, with ``overloadResponse`` (503 with `Retry-After`): past ``maxQueuedRequests``
+    /// waiting requests, and when a request has waited ``maxQueueWait`` without a worker
+    /// picking it up (it is withdrawn and never runs). Inline routes (`/healthz`) are never
+    /// shed. A request whose handler has started is never cut short.
+    public struct Admission: Sendable {
+        /// The default bound is this many waiting requests per worker thread.
+        public static let queuedRequestsPerWorker = 4
+
+        /// Requests waiting for a worker at most; more are shed at once. nil: 4 per worker
+        /// thread (128 with the default 32). `Int.max` turns the bound off.
+        public var maxQueuedRequests: Int?
+        /// How long a request may wait for a worker before it is shed; nil: no limit.
+        public var maxQueueWait: Duration?
+        /// The response to a shed request. The server adds `X-Request-Id`, `Date` and the
+        /// framing; a 503 should carry `Retry-After` (RFC 9110 §10.2.3).
+        public var overloadResponse: Response
+        /// Runs on the I/O thread for each request bound for a worker, before it is queued: a
+        /// response answers the request at once (say `429` for a client over its rate, which
+        /// then takes no worker and no place in the queue); nil queues it. It must be cheap and
+        /// never block: every connection of its event loop waits while it runs.
+        public var check: (@Sendable (Request) -> Response?)?
+
+        /// Admission control; the defaults are 4 waiting requests per worker thread, a 5 s
+        /// wait, and a generic problem document with `Retry-After: 2`.
+        public init(
+            maxQueuedRequests: Int? = nil,
+            maxQueueWait: Duration? = .seconds(5),
+            overloadResponse: Response = Admission.defaultOverloadResponse(retryAfterSeconds: 2),
+            check: (@Sendable (Request) -> Response?)? = nil
+        ) {
+            self.maxQueuedRequests = maxQueuedRequests
+            self.maxQueueWait = maxQueueWait
+            self.overloadResponse = overloadResponse
+            self.check = check
+        }
+
+        /// `503 Service Unavailable`, `Retry-After`, and an `about:blank` problem document.
+        public static func defaultOverloadResponse(retryAfterSeconds: Int) -> Response {
+            var fields = HTTPFields()
+            fields[.retryAfter] = String(retryAfterSeconds)
+            return .problem(
+                status: .serviceUnavailable,
+                detail: "The server is overloaded; nothing was done. Retry after \(retryAfterSeconds) seconds.",
+                headerFields: fields)
         }
     }
 }

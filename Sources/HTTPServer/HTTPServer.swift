@@ -61,9 +61,18 @@ import Synchronization
 /// is posted to the owning loop's mailbox and an `eventfd` wakes it. All responses produced
 /// while serving one connection (a batch of pipelined requests) are written with one `send`.
 ///
+/// **Admission control.** A request for a worker waits in a bounded FIFO queue; past
+/// ``Admission/maxQueuedRequests`` waiting requests, or after ``Admission/maxQueueWait``
+/// without a worker, it is answered at once by its event loop with the configured overload
+/// response (503 + `Retry-After`) and counted in `http_requests_shed_total`. Inline routes
+/// are never shed, so `/healthz` answers however busy the workers are. Worker threads run at a
+/// lower CPU priority than the loops (``Configuration/workerNiceness``): when handlers (or a
+/// database on the same machine) saturate the CPU, the loops still get to read requests, shed
+/// the excess and answer `/healthz` promptly instead of waiting their turn behind 32 workers.
+///
 /// **Timeouts.** Each connection waits on at most one deadline — idle keep-alive, header
-/// read (from the first byte; 408 on expiry), body read (408), write (peer not reading), or
-/// lingering close. Each kind has a fixed duration, so per-kind intrusive lists stay sorted by
+/// read (from the first byte; 408 on expiry), body read (408), queue wait (503), write (peer
+/// not reading), or lingering close. Each kind has a fixed duration, so per-kind intrusive lists stay sorted by
 /// deadline: O(1) arm/cancel, expiry inspects list heads, and `epoll_wait`'s timeout is the
 /// earliest head. No timer objects.
 ///
@@ -153,7 +162,9 @@ public final class HTTPServer: Sendable {
             var threads: [PosixThread] = []
             var workers: WorkerPool?
             do {
-                let pool = try WorkerPool(count: configuration.workerThreads)
+                let pool = try WorkerPool(
+                    count: configuration.workerThreads, maxWaiting: configuration.effectiveMaxQueuedRequests,
+                    niceness: configuration.workerNiceness)
                 workers = pool
                 let shared = ServerShared(configuration: configuration, workers: pool, logger: logger)
                 for index in 0..<loopCount {
@@ -188,6 +199,9 @@ public final class HTTPServer: Sendable {
                     metadata: [
                         "address": .string(address.description), "io_threads": .stringConvertible(loopCount),
                         "worker_threads": .stringConvertible(configuration.workerThreads),
+                        "max_queued_requests": .stringConvertible(configuration.effectiveMaxQueuedRequests),
+                        "max_queue_wait_ms": .string(
+                            configuration.admission.maxQueueWait.map { String($0.nanoseconds / 1_000_000) } ?? "none"),
                     ])
             } catch {
                 for handle in handles { handle.send(.stop) }
@@ -203,6 +217,15 @@ public final class HTTPServer: Sendable {
         guard configuration.ioThreads >= 1 else { throw HTTPServerError(message: "ioThreads must be at least 1") }
         guard configuration.workerThreads >= 1 else { throw HTTPServerError(message: "workerThreads must be at least 1") }
         guard configuration.maxConnections >= 1 else { throw HTTPServerError(message: "maxConnections must be at least 1") }
+        guard (0...19).contains(configuration.workerNiceness) else {
+            throw HTTPServerError(message: "workerNiceness must be from 0 to 19")
+        }
+        guard configuration.effectiveMaxQueuedRequests >= 0 else {
+            throw HTTPServerError(message: "admission.maxQueuedRequests must not be negative")
+        }
+        if let wait = configuration.admission.maxQueueWait, wait <= .zero {
+            throw HTTPServerError(message: "admission.maxQueueWait must be positive")
+        }
         let limits = configuration.limits
         guard limits.maxRequestLineLength >= 16, limits.maxHeaderBytes >= 2, limits.maxHeaderCount >= 1,
               limits.maxBodyBytes >= 0, limits.maxBodyBytes <= Int.max / 32, limits.maxChunkExtensionLength >= 0,

@@ -17,29 +17,54 @@ public final class ReceiverService: Sendable {
         public var publicConnection: @Sendable () -> ClientConnection
         /// Calls a client's connection for `POST /admin/v1/clients/{clientId}/verify`.
         public var verifier: ConnectionVerifier
+        /// Each client's `/v1` request rate; nil: no rate limiting.
+        public var clientRateLimit: ClientRateLimiter.Settings?
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
             adminAuthenticator: AdminAuthenticator? = nil,
             publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
-            verifier: ConnectionVerifier = ConnectionVerifier()
+            verifier: ConnectionVerifier = ConnectionVerifier(),
+            clientRateLimit: ClientRateLimiter.Settings? = nil
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
             self.adminAuthenticator = adminAuthenticator
             self.publicConnection = publicConnection
             self.verifier = verifier
+            self.clientRateLimit = clientRateLimit
         }
     }
 
     public let database: PostgresConnectionPool
     public let configuration: Configuration
     private let logger: Logger
+    private let rateLimiter: ClientRateLimiter?
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
         self.configuration = configuration
         self.logger = logger
+        self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
+    }
+
+    /// The HTTP server's admission check (``HTTPServer/Admission/check``), when clients are
+    /// rate limited: a `/v1` request whose Basic username names a client over its rate is
+    /// answered `429` on the I/O thread, taking no worker and no place in the queue. Only
+    /// authenticated requests spend tokens, so a caller without the password cannot use up
+    /// a client's allowance; at most it is refused along with the client while that is over.
+    public var admissionCheck: (@Sendable (Request) -> Response?)? {
+        guard let rateLimiter else { return nil }
+        return { request in
+            guard request.path.hasPrefix("/v1/"),
+                  let credentials = ClientAuthenticator.basicCredentials(request),
+                  let clientId = ClientAuthenticator.clientId(fromUsername: credentials.username),
+                  case .limited(let seconds) = rateLimiter.peek(clientId)
+            else { return nil }
+            rateLimiter.countRefusal()
+            return Problem.rateLimited(clientId: clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
+                .makeResponse()
+        }
     }
 
     /// Every route the receiver serves.
@@ -49,7 +74,7 @@ public final class ReceiverService: Sendable {
             database: database, renderMetrics: configuration.renderMetrics,
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
-        let endpoint = ConnectorEndpoint(database: database)
+        let endpoint = ConnectorEndpoint(database: database, rateLimiter: rateLimiter)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)

@@ -35,6 +35,21 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
+    @Option(help: ArgumentHelp("Nice value added to worker threads so that under CPU saturation the event loops (reading requests, shedding, /healthz) run first; 0 to 19, 0 gives them equal priority. (env: RECEIVER_WORKER_NICE, default 10)", valueName: "n"))
+    var workerNice: Int?
+
+    @Option(help: ArgumentHelp("Requests that may wait for a worker thread; more are answered 503 with Retry-After at once. (env: RECEIVER_MAX_QUEUED_REQUESTS, default: 4 per worker thread)", valueName: "n"))
+    var maxQueuedRequests: Int?
+
+    @Option(help: ArgumentHelp("Seconds a request may wait for a worker thread before it is answered 503 with Retry-After instead. (env: RECEIVER_QUEUE_TIMEOUT, default 5)", valueName: "seconds"))
+    var queueTimeout: Double?
+
+    @Option(help: ArgumentHelp("Requests per second each client may make to /v1 on average; more are answered 429 with Retry-After. 0 turns rate limiting off. (env: RECEIVER_CLIENT_RATE_LIMIT, default 0)", valueName: "per-second"))
+    var clientRateLimit: Double?
+
+    @Option(help: ArgumentHelp("Requests a client may make at once before its rate limit applies. (env: RECEIVER_CLIENT_RATE_BURST, default: two seconds' worth of --client-rate-limit)", valueName: "n"))
+    var clientRateBurst: Int?
+
     @Option(help: ArgumentHelp("Event-loop threads doing socket I/O. (env: RECEIVER_IO_THREADS, default: one per core)", valueName: "n"))
     var ioThreads: Int?
 
@@ -110,9 +125,12 @@ struct Serve: ParsableCommand {
                 renderMetrics: { metrics.emitToBuffer() },
                 openAPIDocument: openAPIDocument,
                 adminAuthenticator: admin.authenticator,
-                publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } }),
+                publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
+                clientRateLimit: settings.clientRateLimit),
             logger: logger)
-        let server = try HTTPServer(configuration: settings.server, router: service.makeRouter(), logger: logger)
+        var serverConfiguration = settings.server
+        serverConfiguration.admission.check = service.admissionCheck
+        let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
@@ -167,6 +185,8 @@ struct ServeSettings {
     var poolSize: Int
     var poolTimeout: Duration
     var shutdownGrace: Duration
+    /// nil: no per-client rate limiting.
+    var clientRateLimit: ClientRateLimiter.Settings?
 
     /// How long a request waits for the database's answer to one statement: the
     /// server's statement timeout and `responseGrace` more, so a slow statement is
@@ -221,6 +241,13 @@ struct ServeSettings {
         server.port = try integer(options.port, "RECEIVER_PORT", default: 8080, range: 0...65_535, name: "port")
         server.ioThreads = try integer(options.ioThreads, "RECEIVER_IO_THREADS", default: HTTPServer.Configuration.processorCount, range: 1...64, name: "io-threads")
         server.workerThreads = try integer(options.workerThreads, "RECEIVER_WORKER_THREADS", default: 32, range: 1...1024, name: "worker-threads")
+        server.workerNiceness = try integer(options.workerNice, "RECEIVER_WORKER_NICE", default: 10, range: 0...19, name: "worker-nice")
+        server.admission.maxQueuedRequests = try integer(
+            options.maxQueuedRequests, "RECEIVER_MAX_QUEUED_REQUESTS",
+            default: HTTPServer.Admission.queuedRequestsPerWorker * server.workerThreads, range: 0...1_000_000,
+            name: "max-queued-requests")
+        server.admission.maxQueueWait = try seconds(options.queueTimeout, "RECEIVER_QUEUE_TIMEOUT", default: 5, name: "queue-timeout")
+        server.admission.overloadResponse = Problem.overloaded().makeResponse()
         server.maxConnections = try integer(options.maxConnections, "RECEIVER_MAX_CONNECTIONS", default: 16_384, range: 1...1_000_000, name: "max-connections")
         server.limits.maxBodyBytes = try integer(options.maxBodyBytes, "RECEIVER_MAX_BODY_BYTES", default: 1 << 20, range: 1...(64 << 20), name: "max-body-bytes")
         server.timeouts.headerRead = try seconds(options.headerTimeout, "RECEIVER_HEADER_TIMEOUT", default: 10, name: "header-timeout")
@@ -240,5 +267,23 @@ struct ServeSettings {
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
+
+        let rate: Double
+        if let flag = options.clientRateLimit {
+            rate = flag
+        } else if let text = Environment.value("RECEIVER_CLIENT_RATE_LIMIT") {
+            guard let parsed = Double(text) else { throw ValidationError("RECEIVER_CLIENT_RATE_LIMIT=\(text) is not a number of requests per second.") }
+            rate = parsed
+        } else {
+            rate = 0
+        }
+        guard rate >= 0, rate <= 1_000_000 else {
+            throw ValidationError("--client-rate-limit (or RECEIVER_CLIENT_RATE_LIMIT) must be from 0 (off) to 1000000 requests per second, not \(rate).")
+        }
+        let burst = try integer(
+            options.clientRateBurst, "RECEIVER_CLIENT_RATE_BURST",
+            default: ClientRateLimiter.Settings.defaultBurst(requestsPerSecond: rate), range: 1...10_000_000,
+            name: "client-rate-burst")
+        self.clientRateLimit = rate > 0 ? ClientRateLimiter.Settings(requestsPerSecond: rate, burst: burst) : nil
     }
 }

@@ -78,7 +78,8 @@ import Glibc
     @Test(arguments: [
         ([] as [String], ["serve", "migrate", "DATABASE_URL"]),
         (["serve", "--help"], ["--port", "RECEIVER_PORT", "--data-dir", "DATABASE_URL", "--pool-size", "--shutdown-grace",
-                               "--statement-timeout", "RECEIVER_STATEMENT_TIMEOUT"]),
+                               "--statement-timeout", "RECEIVER_STATEMENT_TIMEOUT",
+                               "--max-queued-requests", "RECEIVER_QUEUE_TIMEOUT", "--client-rate-limit", "RECEIVER_CLIENT_RATE_BURST"]),
         (["migrate", "--help"], ["--migrations-dir", "RECEIVER_MIGRATIONS_DIR", "checksum"]),
     ])
     func helpExplainsOptionsAndEnvironment(arguments: [String], expected: [String]) throws {
@@ -93,6 +94,9 @@ import Glibc
         (["serve", "--port", "70000"], "--port (or RECEIVER_PORT) must be from 0 to 65535"),
         (["serve", "--access-log", "maybe"], "must be on or off"),
         (["serve", "--statement-timeout", "-1"], "--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400"),
+        (["serve", "--max-queued-requests=-1"], "--max-queued-requests (or RECEIVER_MAX_QUEUED_REQUESTS) must be from 0"),
+        (["serve", "--queue-timeout", "0"], "--queue-timeout (or RECEIVER_QUEUE_TIMEOUT) must be more than 0"),
+        (["serve", "--client-rate-limit=-5"], "--client-rate-limit (or RECEIVER_CLIENT_RATE_LIMIT) must be from 0 (off)"),
         (["serve", "--log-level", "loud"], "Unknown log level 'loud'"),
         (["migrate", "--migrations-dir", "/nonexistent"], "Migrations directory /nonexistent does not exist"),
     ])

@@ -20,6 +20,9 @@ final class Connection {
         let omitBody: Bool
         let keepAlive: Bool
         let version: HTTPVersion
+        /// The queued handler run, to withdraw it if it waits too long or the connection
+        /// closes before a worker picks it up.
+        let job: WorkerPool.Job
     }
 
     let fd: Int32

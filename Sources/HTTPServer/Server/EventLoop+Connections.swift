@@ -248,6 +248,10 @@ extension EventLoop {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         removeTimer(connection)
+        if let inFlight = connection.inFlight {
+            // Nobody will read the response: a request still waiting for a worker never runs.
+            _ = shared.workers.withdraw(inFlight.job)
+        }
         SocketIO.close(connection.fd)
         connections[Int(connection.fd)] = nil
         connection.inbound = []
@@ -266,7 +270,10 @@ extension EventLoop {
         } else if connection.hasPendingOutput {
             setTimer(connection, .write)
         } else if connection.inFlight != nil {
-            removeTimer(connection)  // the handler's time is not the client's fault
+            // Waiting for a worker is bounded (admission control); once a worker has started
+            // the request the `.queued` timer's expiry finds nothing to withdraw and leaves it:
+            // the handler's time is not the client's fault.
+            if queueWaitLimited { setTimer(connection, .queued) } else { removeTimer(connection) }
         } else if connection.parser.isReadingBody {
             setTimer(connection, .body)
         } else if !connection.inbound.isEmpty || !connection.parser.isAtMessageBoundary {
@@ -342,6 +349,8 @@ extension EventLoop {
             }
         case .body:
             respondTimeout(connection, detail: "The request body was not received in time.")
+        case .queued:
+            queueWaitExpired(connection)
         }
     }
 }

@@ -10,6 +10,13 @@ extension EventLoop {
         let parser = connection.parser
         defer { if connection.closeAfterFlush { connection.lingerOnClose = true } }  // body left unread
         switch routes.match(method: parser.currentMethod, rawPath: parser.currentRawPath) {
+        case .found(let route, _) where !route.isInline && shared.workers.isQueueFull:
+            // Overloaded: say so now rather than have the client send a body we would not use.
+            let requestID = incomingRequestID(parser.currentHeaderFields) ?? requestIDs.make()
+            shed(
+                connection, reason: .queueFull, requestID: requestID, method: parser.currentMethod.rawValue,
+                path: String(parser.currentRawPath), routeIndex: route.index, start: MonotonicClock.nanoseconds(),
+                omitBody: false, keepAlive: false, version: .http1_1)
         case .found:
             output.append(contentsOf: ResponseEncoder.continueResponse)
         case .notFound:
@@ -59,20 +66,36 @@ extension EventLoop {
                     version: request.version)
                 return
             }
-            connection.inFlight = Connection.InFlight(
-                requestID: requestID, method: request.method.rawValue, path: request.path, routeIndex: route.index,
-                startNanos: start, omitBody: omitBody, keepAlive: keepAlive, version: request.version)
+            if let admissionCheck, let refusal = admissionCheck(request) {
+                writeResponse(
+                    connection, refusal, requestID: requestID, method: request.method.rawValue, path: request.path,
+                    routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: keepAlive,
+                    version: request.version)
+                return
+            }
             let handle = self.handle
             let fd = connection.fd
             let id = connection.id
             let initialContext = context
-            let submitted = shared.workers.submit {
+            let submission = shared.workers.submit {
                 var context = initialContext
                 let response = EventLoop.invoke(route.handler, request, &context)
                 handle.send(.completed(fd: fd, connectionID: id, response: response))
             }
-            if !submitted {
-                connection.inFlight = nil
+            switch submission {
+            case .queued(let job):
+                // The connection pauses until the response comes back; `updateTimer` arms the
+                // queue-wait deadline.
+                connection.inFlight = Connection.InFlight(
+                    requestID: requestID, method: request.method.rawValue, path: request.path,
+                    routeIndex: route.index, startNanos: start, omitBody: omitBody, keepAlive: keepAlive,
+                    version: request.version, job: job)
+            case .queueFull:
+                shed(
+                    connection, reason: .queueFull, requestID: requestID, method: request.method.rawValue,
+                    path: request.path, routeIndex: route.index, start: start, omitBody: omitBody,
+                    keepAlive: keepAlive, version: request.version)
+            case .stopping:
                 writeResponse(
                     connection, .problem(status: .serviceUnavailable, detail: "The server is shutting down."),
                     requestID: requestID, method: request.method.rawValue, path: request.path,
@@ -80,6 +103,60 @@ extension EventLoop {
                     version: request.version)
             }
         }
+    }
+
+    /// Why a request was shed.
+    enum ShedReason: Int, CaseIterable {
+        /// `maxQueuedRequests` requests were already waiting for a worker.
+        case queueFull
+        /// The request waited `maxQueueWait` without a worker picking it up.
+        case queueTimeout
+
+        var label: String {
+            switch self {
+            case .queueFull: return "queue_full"
+            case .queueTimeout: return "queue_timeout"
+            }
+        }
+    }
+
+    /// Answers a request the workers cannot take with the overload response (503 +
+    /// `Retry-After`), straight from the loop.
+    func shed(
+        _ connection: Connection, reason: ShedReason, requestID: String, method: String, path: String,
+        routeIndex: Int, start: UInt64, omitBody: Bool, keepAlive: Bool, version: HTTPVersion
+    ) {
+        metrics.recordShed(reason: reason.rawValue, label: reason.label)
+        shedSinceLog += 1
+        if shedLoggedAt == 0 || now &- shedLoggedAt >= 10_000_000_000 {
+            // One line per loop per 10 s at most: under overload a line per request would add
+            // to the overload.
+            logger.warning(
+                "overloaded: answering 503 instead of queueing for a worker",
+                metadata: [
+                    "reason": .string(reason.label), "shed": .stringConvertible(shedSinceLog),
+                    "waiting": .stringConvertible(shared.workers.waitingCount),
+                    "max_queued_requests": .stringConvertible(shared.workers.maxWaiting),
+                ])
+            shedLoggedAt = now == 0 ? 1 : now
+            shedSinceLog = 0
+        }
+        writeResponse(
+            connection, overloadResponse, requestID: requestID, method: method, path: path, routeIndex: routeIndex,
+            start: start, omitBody: omitBody, keepAlive: keepAlive, version: version)
+    }
+
+    /// A queued request waited `maxQueueWait` for a worker: withdraw it and answer 503. If a
+    /// worker has started it meanwhile it runs to the end (its time is not the client's fault).
+    func queueWaitExpired(_ connection: Connection) {
+        guard let inFlight = connection.inFlight, shared.workers.withdraw(inFlight.job) else { return }
+        connection.inFlight = nil
+        shed(
+            connection, reason: .queueTimeout, requestID: inFlight.requestID, method: inFlight.method,
+            path: inFlight.path, routeIndex: inFlight.routeIndex, start: inFlight.startNanos,
+            omitBody: inFlight.omitBody,
+            keepAlive: inFlight.keepAlive && !shuttingDown && !connection.peerClosed, version: inFlight.version)
+        drive(connection)  // write it; serve pipelined input held back meanwhile
     }
 
     /// A worker's response for the connection's in-flight request.

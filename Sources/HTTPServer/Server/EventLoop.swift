@@ -28,6 +28,15 @@ final class EventLoop {
     /// reference counts bounced between cores on every lookup.
     let routes: RouteTree
     let accessLog: Bool
+    /// Is ``HTTPServer/Admission/maxQueueWait`` set (the `.queued` timer armed)?
+    let queueWaitLimited: Bool
+    /// What a shed request is answered.
+    let overloadResponse: Response
+    /// ``HTTPServer/Admission/check``.
+    let admissionCheck: (@Sendable (Request) -> Response?)?
+    /// When shedding was last logged (once per 10 s at most), and how many were shed since.
+    var shedLoggedAt: UInt64 = 0
+    var shedSinceLog = 0
 
     @exclusivity(unchecked) var connections: [Connection?] = []
     @exclusivity(unchecked) var connectionCount = 0
@@ -74,6 +83,10 @@ final class EventLoop {
         durations[TimerKind.body.rawValue] = timeouts.bodyRead.nanoseconds
         durations[TimerKind.write.rawValue] = timeouts.write.nanoseconds
         durations[TimerKind.linger.rawValue] = timeouts.lingeringClose.nanoseconds
+        durations[TimerKind.queued.rawValue] = shared.configuration.admission.maxQueueWait?.nanoseconds ?? 0
+        self.queueWaitLimited = shared.configuration.admission.maxQueueWait != nil
+        self.overloadResponse = shared.configuration.admission.overloadResponse
+        self.admissionCheck = shared.configuration.admission.check
         self.timerDurations = durations
         self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
         self.encoder = ResponseEncoder(serverName: shared.configuration.serverName)

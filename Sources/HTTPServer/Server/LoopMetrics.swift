@@ -20,6 +20,8 @@ struct LoopMetrics {
     /// method and status: a handful each, so a linear scan beats hashing.
     private var counters: [[(key: Int, counter: Counter)]]
     private var timers: [Timer?]
+    /// `http_requests_shed_total` by reason (see `EventLoop.ShedReason`).
+    private var shedCounters: [Counter?] = []
 
     init(enabled: Bool, routes: [Route]) {
         self.enabled = enabled
@@ -47,6 +49,19 @@ struct LoopMetrics {
         case Self.invalidRequest: return "invalid"
         default: return templates[route]
         }
+    }
+
+    /// Counts one request shed by admission control (it is also counted, as a 503, by
+    /// ``record(route:method:status:durationNanos:)``).
+    mutating func recordShed(reason: Int, label: String) {
+        guard enabled else { return }
+        if reason >= shedCounters.count {
+            shedCounters.append(contentsOf: repeatElement(nil, count: reason + 1 - shedCounters.count))
+        }
+        if shedCounters[reason] == nil {
+            shedCounters[reason] = Counter(label: "http_requests_shed_total", dimensions: [("reason", label)])
+        }
+        shedCounters[reason]!.increment()
     }
 
     /// Counts one response and records its duration.

@@ -14,7 +14,9 @@ enum TimerKind: Int, CaseIterable {
     case write
     /// Error response sent and write side shut; draining input before closing.
     case linger
+    /// Request queued for a worker that has not picked it up yet (admission control).
+    case queued
 
     /// Kinds with a list (all but `.none`), numbered 0..<armedCount.
-    static let armedCount = 5
+    static let armedCount = 6
 }

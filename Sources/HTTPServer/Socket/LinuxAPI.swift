@@ -24,6 +24,29 @@ enum LinuxAPI {
     static let accept4: Accept4 = symbol("accept4")
     typealias SetThreadName = @convention(c) (pthread_t, UnsafePointer<CChar>?) -> Int32
     static let setThreadName: SetThreadName = symbol("pthread_setname_np")
+    typealias GetTID = @convention(c) () -> Int32
+    static let getTID: GetTID = symbol("gettid")
+    // `which` is an enum only under _GNU_SOURCE; the ABI is int, id_t is unsigned int.
+    typealias GetPriority = @convention(c) (Int32, UInt32) -> Int32
+    typealias SetPriority = @convention(c) (Int32, UInt32, Int32) -> Int32
+    static let getPriority: GetPriority = symbol("getpriority")
+    static let setPriority: SetPriority = symbol("setpriority")
+    static let PRIO_PROCESS: Int32 = 0
+
+    /// The calling thread's nice value (Linux keeps one per thread).
+    static func currentThreadNiceness() -> Int32? {
+        errno = 0
+        let value = getPriority(PRIO_PROCESS, UInt32(bitPattern: getTID()))
+        return value == -1 && errno != 0 ? nil : value
+    }
+
+    /// Raises the calling thread's nice value by `increment` (at most to 19), lowering its
+    /// CPU share against the process's other threads. Needs no privilege. False on failure.
+    @discardableResult
+    static func lowerCurrentThreadPriority(by increment: Int32) -> Bool {
+        guard let current = currentThreadNiceness() else { return false }
+        return setPriority(PRIO_PROCESS, UInt32(bitPattern: getTID()), min(19, current + increment)) == 0
+    }
 
     // <sys/epoll.h>
     static let EPOLLIN: UInt32 = 0x001

@@ -91,6 +91,29 @@ extension Problem {
         Problem(.preconditionFailed, type: "precondition-failed", title: "Precondition failed", detail: detail)
     }
 
+    /// 503 with Retry-After: more requests than the server can start (admission control
+    /// shed this one before any work); nothing was done.
+    public static func overloaded(retryAfterSeconds: Int = 2) -> Problem {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        return Problem(
+            .serviceUnavailable, type: "overloaded", title: "Service unavailable",
+            detail: "The receiver has more requests than it can take; nothing was done. Retry after \(retryAfterSeconds) seconds.",
+            headerFields: headers)
+    }
+
+    /// 429 with Retry-After: the client is over its request rate; nothing was done.
+    public static func rateLimited(clientId: String, settings: ClientRateLimiter.Settings, retryAfterSeconds: Int) -> Problem {
+        var headers = HTTPFields()
+        headers[.retryAfter] = String(retryAfterSeconds)
+        let rate = settings.requestsPerSecond.rounded() == settings.requestsPerSecond
+            ? String(Int(settings.requestsPerSecond)) : String(settings.requestsPerSecond)
+        return Problem(
+            .tooManyRequests, type: "rate-limited", title: "Too many requests",
+            detail: "The client \(clientId) is over its limit of \(rate) requests per second (bursts of \(settings.burst)); nothing was done. Retry after \(retryAfterSeconds) seconds.",
+            headerFields: headers)
+    }
+
     /// 503 with Retry-After: the database is unreachable or saturated; nothing was written.
     public static func databaseUnavailable(retryAfterSeconds: Int = 2, detail: String? = nil) -> Problem {
         var headers = HTTPFields()

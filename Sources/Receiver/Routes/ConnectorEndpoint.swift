@@ -20,10 +20,12 @@ struct ConnectorCall {
 }
 
 /// Wraps `/v1` handlers: one pooled connection per request, HTTP Basic
-/// authentication on it, database failures turned into 503s, and rejected
-/// writes recorded as sync errors for the admins.
+/// authentication on it, the client's rate limit (429), database failures
+/// turned into 503s, and rejected writes recorded as sync errors for the admins.
 struct ConnectorEndpoint {
     let database: PostgresConnectionPool
+    /// nil: no rate limiting.
+    var rateLimiter: ClientRateLimiter? = nil
 
     typealias Handler = @Sendable (ConnectorCall) throws -> Response
 
@@ -38,13 +40,16 @@ struct ConnectorEndpoint {
     }
 
     private func wrap(recordsSyncErrors resource: SyncErrorResource?, _ handler: @escaping Handler) -> RequestHandler {
-        { [database] request, context in
+        { [database, rateLimiter] request, context in
             let operation = "\(request.method.rawValue) \(context.routeTemplate)"
             let requestID = context.requestID
             let parameters = context.parameters
             do {
                 return try database.withConnection { connection in
                     let client = try ClientAuthenticator.authenticate(request, on: connection)
+                    if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(client.clientId) {
+                        throw Problem.rateLimited(clientId: client.clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
+                    }
                     let call = ConnectorCall(request: request, client: client, connection: connection, requestID: requestID, operation: operation, parameters: parameters)
                     do {
                         return try handler(call)

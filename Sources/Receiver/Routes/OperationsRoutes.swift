@@ -29,7 +29,9 @@ struct OperationsRoutes {
             }
         }
 
-        router.get("/metrics") { [renderMetrics] _, _ in
+        // Rendered from memory, never blocks: answered on the I/O thread so a scrape gets
+        // through however busy the workers are (overload is when metrics matter most).
+        router.get("/metrics", options: .inline) { [renderMetrics] _, _ in
             var response = Response(status: .ok, body: renderMetrics())
             response.headerFields[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
             return response

@@ -59,6 +59,7 @@ struct TestServer {
             var serverConfiguration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, ioThreads: 1, workerThreads: 16)
             serverConfiguration.accessLog = accessLog
             serverConfiguration.metrics = false
+            serverConfiguration.admission.check = service.admissionCheck  // as `serve` does
             let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
             try server.start()
             boundPort.withLock { $0 = server.boundPort ?? 0 }
