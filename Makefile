@@ -20,7 +20,7 @@ release:
 migrate: release
 	.build/release/connector-receiver migrate $(ARGS)
 
-# nginx and connector-receiver side by side under wrk, on loopback; prints a table.
+# nginx, pgbench and connector-receiver side by side under wrk, on loopback; prints a table.
 bench: release
 	scripts/bootstrap.sh bench
 	bench/run.py $(ARGS)

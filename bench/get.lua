@@ -1,6 +1,6 @@
 -- Authenticated GETs over a list of paths, in a random order.
 -- wrk ... -s bench/get.lua -- <authorization> <file with one path per line>
-local report = dofile((os.getenv("BENCH_DIR") or "bench") .. "/wrk-report.lua")
+local report = dofile((os.getenv("BENCH_DIR") or "bench") .. "/report.lua")
 done = report.done
 
 local counter = 0

@@ -3,7 +3,7 @@
 --   mode "new":    every request a new external id (inserts)
 --   mode "repeat": ids drawn from <prefix>-1 … <prefix>-<count>, which exist,
 --                  each request changing a field (updates)
-local report = dofile((os.getenv("BENCH_DIR") or "bench") .. "/wrk-report.lua")
+local report = dofile((os.getenv("BENCH_DIR") or "bench") .. "/report.lua")
 done = report.done
 
 local threads = {}

@@ -1,15 +1,2 @@
--- Prints one machine-readable line at the end of a wrk run. Used as the script
--- for plain GETs, and loaded by the other scripts for their `done`.
-local report = {}
-
-function report.done(summary, latency, requests)
-  local seconds = summary.duration / 1e6
-  local errors = summary.errors.connect + summary.errors.read + summary.errors.write
-               + summary.errors.status + summary.errors.timeout
-  io.write(string.format("WRK requests=%d seconds=%.3f rps=%.1f p50_us=%d p99_us=%d errors=%d\n",
-    summary.requests, seconds, summary.requests / seconds,
-    latency:percentile(50), latency:percentile(99), errors))
-end
-
-done = report.done
-return report
+-- Plain GETs of one URL, reported by report.lua.
+done = dofile((os.getenv("BENCH_DIR") or "bench") .. "/report.lua").done

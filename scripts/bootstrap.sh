@@ -4,7 +4,7 @@
 #   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
 #   test            the above plus the tools the test suite drives (curl, openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test)
-#   bench           the above plus nginx and wrk
+#   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
 
