@@ -93,7 +93,7 @@ import Glibc
     @Test(arguments: [
         (["serve", "--port", "70000"], "--port (or RECEIVER_PORT) must be from 0 to 65535"),
         (["serve", "--access-log", "maybe"], "must be on or off"),
-        (["serve", "--statement-timeout", "-1"], "--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400"),
+        (["serve", "--statement-timeout=-1"], "--statement-timeout (or RECEIVER_STATEMENT_TIMEOUT) must be a number of seconds from 0 to 86400"),
         (["serve", "--max-queued-requests=-1"], "--max-queued-requests (or RECEIVER_MAX_QUEUED_REQUESTS) must be from 0"),
         (["serve", "--queue-timeout", "0"], "--queue-timeout (or RECEIVER_QUEUE_TIMEOUT) must be more than 0"),
         (["serve", "--client-rate-limit=-5"], "--client-rate-limit (or RECEIVER_CLIENT_RATE_LIMIT) must be from 0 (off)"),
