@@ -144,7 +144,10 @@ let package = Package(
         ),
         .testTarget(
             name: "ReceiverTests",
-            dependencies: ["Receiver", "HTTPServer", "Postgres", "OutboundHTTP", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Receiver", "HTTPServer", "Postgres", "OutboundHTTP",
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ],
             swiftSettings: strictSettings
         ),
     ]

@@ -414,6 +414,14 @@ def main():
                 process.kill()
         if postgres_dir:
             stop_postgres(postgres_dir)
+        # The server runs at log level warning: anything it logged is worth seeing
+        # next to the figures (a failing batch of saves, say).
+        with open(os.path.join(workdir, "receiver.log"), errors="replace") as log:
+            logged = [line.rstrip() for line in log if line.strip()]
+        if logged:
+            print(f"\nconnector-receiver logged {len(logged)} line(s) at warning or above; the first:")
+            for line in logged[:5]:
+                print(f"  {line[:300]}")
         shutil.rmtree(workdir, ignore_errors=True)
 
 

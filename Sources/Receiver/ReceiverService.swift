@@ -19,13 +19,17 @@ public final class ReceiverService: Sendable {
         public var verifier: ConnectionVerifier
         /// Each client's `/v1` request rate; nil: no rate limiting.
         public var clientRateLimit: ClientRateLimiter.Settings?
+        /// How many batches of concurrent saves run at once, each one transaction
+        /// on its own connection; 0 runs every save in its own transaction.
+        public var saveLanes: Int
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
             adminAuthenticator: AdminAuthenticator? = nil,
             publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
             verifier: ConnectionVerifier = ConnectionVerifier(),
-            clientRateLimit: ClientRateLimiter.Settings? = nil
+            clientRateLimit: ClientRateLimiter.Settings? = nil,
+            saveLanes: Int = 4
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -33,6 +37,7 @@ public final class ReceiverService: Sendable {
             self.publicConnection = publicConnection
             self.verifier = verifier
             self.clientRateLimit = clientRateLimit
+            self.saveLanes = saveLanes
         }
     }
 
@@ -74,7 +79,7 @@ public final class ReceiverService: Sendable {
             database: database, renderMetrics: configuration.renderMetrics,
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
-        let endpoint = ConnectorEndpoint(database: database, rateLimiter: rateLimiter)
+        let endpoint = ConnectorEndpoint(database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes, logger: logger)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)

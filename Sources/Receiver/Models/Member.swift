@@ -20,7 +20,6 @@ struct Member: Sendable {
     static let selectList = "p.id, " + PersonFields.columnNames.map { "p.\($0)" }.joined(separator: ", ")
         + ", p.member_number, p.membership_type, p.membership_status, p.join_date, p.expiry_date, p.prospect_id"
         + ", p.created_at, p.updated_at, p.version, (extract(epoch FROM p.updated_at) * 1000000)::bigint AS updated_micros"
-    static let joins = ""
 
     init(row: PostgresRow) throws {
         id = try row.decode("id")
@@ -79,6 +78,7 @@ extension MemberInput: PersonInput {
     }
 
     func checkReferences(clientId: String, on connection: PostgresConnection) throws {}
+    var hasReferences: Bool { false }
 }
 
 extension Member: PersonRecord {

@@ -14,12 +14,14 @@ struct Prospect: Sendable {
     var updatedAt: Date
     var version: Int
 
-    /// The select list (table alias `p`), staff owner resolved by a join on `s`.
+    /// The select list (table alias `p`). The staff owner is looked up per row
+    /// through the unique (client, lower(email)) index: a join would let the
+    /// planner hash the whole staff list for a statement over a few rows.
     static let selectList = "p.id, " + PersonFields.columnNames.map { "p.\($0)" }.joined(separator: ", ")
-        + ", p.lead_source_id, p.staff_owner_email, s.id AS staff_owner_id, p.status, p.member_id, p.created_at, p.updated_at, p.version"
+        + ", p.lead_source_id, p.staff_owner_email, "
+        + "(SELECT s.id FROM staff s WHERE s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)) AS staff_owner_id"
+        + ", p.status, p.member_id, p.created_at, p.updated_at, p.version"
         + ", (extract(epoch FROM p.updated_at) * 1000000)::bigint AS updated_micros"
-    /// What `selectList` needs joined to the row `p`.
-    static let joins = "LEFT JOIN staff s ON s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)"
 
     init(row: PostgresRow) throws {
         id = try row.decode("id")

@@ -1,5 +1,6 @@
 import HTTPServer
 import HTTPTypes
+import Logging
 import Postgres
 
 /// What a `/v1` handler gets: the request, the authenticated client, and the
@@ -26,6 +27,10 @@ struct ConnectorEndpoint {
     let database: PostgresConnectionPool
     /// nil: no rate limiting.
     var rateLimiter: ClientRateLimiter? = nil
+    /// How many batches of saves run at once (``SaveBatch``); 0: every save alone.
+    var saveLanes = 0
+    /// Where work done outside any request (a batch of saves) logs.
+    var logger = Logger(label: "connector-receiver")
 
     typealias Handler = @Sendable (ConnectorCall) throws -> Response
 

@@ -68,9 +68,29 @@ struct PersonRoutes<Record: PersonRecord> {
             }
         })
 
-        router.put("\(path)/by-external-id/{externalId}", handler: endpoint.write(Record.resource) { call in
-            try Self.save(call)
-        })
+        let saveAlone = endpoint.write(Record.resource) { call in try Self.save(call) }
+        router.put("\(path)/by-external-id/{externalId}", handler: endpoint.saveLanes > 0 ? batched(saveAlone) : saveAlone)
+    }
+
+    /// Saves through a ``Batcher``: saves that arrive together share a
+    /// transaction (``SaveBatch``). Whatever a batch does not do runs `alone`.
+    private func batched(_ alone: @escaping RequestHandler) -> RequestHandler {
+        let database = endpoint.database
+        let rateLimiter = endpoint.rateLimiter
+        let logger = endpoint.logger
+        let batcher = Batcher<SaveJob<Record>, SaveOutcome>(settings: .init(lanes: endpoint.saveLanes), key: { $0.key }) { jobs in
+            SaveBatch.run(jobs, database: database, rateLimiter: rateLimiter, logger: logger)
+        }
+        return { request, context in
+            guard let externalId = context.parameters["externalId"], let job = SaveJob<Record>(request: request, externalId: externalId) else {
+                return try alone(request, &context)
+            }
+            switch batcher.submit(job) {
+            case .response(let response): return response
+            case .failure(let problem): throw problem
+            case .alone: return try alone(request, &context)
+            }
+        }
     }
 
     /// `PUT …/by-external-id/{externalId}`: an atomic upsert. The path's external

@@ -7,9 +7,8 @@ protocol PersonRecord: Sendable {
     associatedtype Input: PersonInput
     /// The table, aliased `p` in `fromClause`.
     static var table: String { get }
+    /// The columns of a record, selected from the row aliased `p`.
     static var selectList: String { get }
-    /// The joins `selectList` needs besides the row itself, aliased `p`.
-    static var joins: String { get }
     static var resource: SyncErrorResource { get }
     /// "prospect" / "member", for messages.
     static var noun: String { get }
@@ -26,7 +25,7 @@ protocol PersonRecord: Sendable {
 
 extension PersonRecord {
     /// The FROM clause that goes with `selectList`.
-    static var fromClause: String { "\(table) p \(joins)" }
+    static var fromClause: String { "\(table) p" }
 }
 
 /// A prospect or member as written by the Connector.
@@ -39,6 +38,8 @@ protocol PersonInput: Sendable, Equatable {
     func extraColumns() throws -> [(String, PostgresBinding)]
     /// Checks references to other records of the client (422 on the field).
     func checkReferences(clientId: String, on connection: PostgresConnection) throws
+    /// Whether `checkReferences` has anything to check.
+    var hasReferences: Bool { get }
 }
 
 extension ProspectInput: PersonInput {
@@ -55,6 +56,8 @@ extension ProspectInput: PersonInput {
         guard let id = RecordID.parse(leadSourceId) else { throw Self.unknownLeadSource }
         return id
     }
+
+    var hasReferences: Bool { leadSourceId != nil }
 
     static let unknownLeadSource = Problem.invalidField("leadSourceId", "is not one of your lead sources")
 

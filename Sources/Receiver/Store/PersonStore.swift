@@ -73,7 +73,7 @@ enum PersonStore<Record: PersonRecord> {
         let columns = [("client_id", PostgresBinding(clientId)), ("id", PostgresBinding(RecordID.make()))]
             + Array(zip(PersonFields.columnNames, input.person.bindings)) + (try input.extraColumns()) + extra
         let insert = builder.insert(into: Record.table, columns: columns, returning: "*")
-        return try written(insert.sql, input: input, clientId: clientId, resolving: resource, builder: &builder, on: connection)
+        return try written(insert.sql, clientId: clientId, resolving: resource, builder: &builder, on: connection)
     }
 
     /// Writes `input` over `current` and returns the record as stored; the
@@ -87,25 +87,20 @@ enum PersonStore<Record: PersonRecord> {
         var builder = StatementBuilder()
         let columns = Array(zip(PersonFields.columnNames, input.person.bindings)) + (try input.extraColumns())
         let update = builder.update(Record.table, columns: columns, clientId: clientId, id: current.id, returning: "*")
-        return try written(update.sql, input: input, clientId: clientId, resolving: resource, builder: &builder, on: connection)
+        return try written(update.sql, clientId: clientId, resolving: resource, builder: &builder, on: connection)
     }
 
     /// `WITH p AS (<write> RETURNING *) SELECT <the record> FROM p …`, plus the
     /// sync-error resolution as a second data-modifying CTE.
     private static func written(
-        _ write: String, input: Record.Input, clientId: String, resolving resource: SyncErrorResource?,
+        _ write: String, clientId: String, resolving resource: SyncErrorResource?,
         builder: inout StatementBuilder, on connection: PostgresConnection
     ) throws -> Record {
         var resolution = ""
         if let resource {
-            resolution = """
-                , resolved AS (
-                    UPDATE sync_errors SET resolved_at = now()
-                    WHERE client_id = \(builder.bind(clientId)) AND resolved_at IS NULL AND resource = \(builder.bind(resource.rawValue))
-                      AND (record_id = (SELECT id FROM p) OR (external_id IS NOT NULL AND external_id = \(builder.bind(PostgresBinding(input.person.externalId))))))
-                """
+            resolution = ", resolved AS (\(resolvingSyncErrors(of: "p", resource: builder.bind(resource.rawValue), clientIds: builder.bind([clientId]))))"
         }
-        let sql = "WITH p AS (\(write))\(resolution) SELECT \(Record.selectList) FROM p \(Record.joins)"
+        let sql = "WITH p AS (\(write))\(resolution) SELECT \(Record.selectList) FROM p"
         guard let row = try connection.query(PostgresQuery(sql: sql, bindings: builder.bindings)).first else {
             throw PostgresError(kind: .client, message: "\(Record.noun) vanished inside its own transaction")
         }
@@ -116,33 +111,51 @@ enum PersonStore<Record: PersonRecord> {
     /// without an external id and with the same first and last name, the first
     /// rule that finds anything decides — email and mobile, then email, then
     /// mobile — and exactly one match is adopted; several are ambiguous (nil: create).
-    ///
-    /// One statement: the candidates are ordered so that the first two rows
-    /// settle every rule (all email-and-mobile matches first, then email
-    /// matches, then the rest, which match on mobile only). The rows returned
-    /// are locked and re-checked (`FOR UPDATE` re-evaluates the WHERE clause),
-    /// so two saves cannot adopt the same record.
     static func smartMatch(_ person: PersonFields, clientId: String, on connection: PostgresConnection) throws -> Record? {
-        guard let first = person.firstName, let last = person.lastName else { return nil }
-        let email = person.email
-        let mobile = person.phones.mobile.map { $0.filter(\.isNumber) }.flatMap { $0.isEmpty ? nil : $0 }
-        guard email != nil || mobile != nil else { return nil }
-        let rows = try connection.query("""
-            SELECT \(unescaped: Record.selectList),
-                   coalesce(lower(p.email) = lower(\(email)), false) AS email_matches,
-                   coalesce(p.mobile_digits = \(mobile), false) AS mobile_matches
-            FROM \(unescaped: Record.fromClause)
-            WHERE p.client_id = \(clientId) AND p.external_id IS NULL
-              AND lower(p.first_name) = lower(\(first)) AND lower(p.last_name) = lower(\(last))
-              AND (lower(p.email) = lower(\(email)) OR p.mobile_digits = \(mobile))
-            ORDER BY (coalesce(lower(p.email) = lower(\(email)), false) AND coalesce(p.mobile_digits = \(mobile), false)) DESC,
-                     coalesce(lower(p.email) = lower(\(email)), false) DESC, p.id
-            LIMIT 2
-            FOR UPDATE OF p
-            """)
-        let candidates = try rows.map { row in
-            (record: try Record(row: row), email: try row.decode("email_matches", as: Bool.self), mobile: try row.decode("mobile_matches", as: Bool.self))
+        guard let key = MatchKey(person) else { return nil }
+        return try smartMatches([(clientId, key)], on: connection)[0]
+    }
+
+    /// Smart matching for several saves in one statement; one result per key, in order.
+    ///
+    /// Each key's candidates are ordered so that the first two rows settle every
+    /// rule (all email-and-mobile matches first, then email matches, then the
+    /// rest, which match on mobile only). The rows returned are locked and
+    /// re-checked (`FOR UPDATE` re-evaluates the WHERE clause), so two
+    /// transactions cannot adopt the same record; within one batch, the caller
+    /// must not let two saves adopt the same record.
+    static func smartMatches(_ keys: [(clientId: String, key: MatchKey)], on connection: PostgresConnection) throws -> [Record?] {
+        guard !keys.isEmpty else { return [] }
+        let parameters = BatchParameters.rows(keys.enumerated().map { index, entry in
+            ["n": .number(Double(index)), "client_id": .string(entry.clientId), "first_name": .string(entry.key.first),
+             "last_name": .string(entry.key.last), "email": .optional(entry.key.email), "mobile": .optional(entry.key.mobile)]
+        })
+        let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
+        let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
+        let rows = try connection.query(PostgresQuery(sql: """
+            SELECT i.n, m.* FROM json_to_recordset($1::json)
+                AS i(n int, client_id text, first_name text, last_name text, email text, mobile text)
+            CROSS JOIN LATERAL (
+                SELECT \(Record.selectList), \(emailMatches) AS email_matches, \(mobileMatches) AS mobile_matches
+                FROM \(Record.fromClause)
+                WHERE p.client_id = i.client_id AND p.external_id IS NULL
+                  AND lower(p.first_name) = lower(i.first_name) AND lower(p.last_name) = lower(i.last_name)
+                  AND (lower(p.email) = lower(i.email) OR p.mobile_digits = i.mobile)
+                ORDER BY (\(emailMatches) AND \(mobileMatches)) DESC, \(emailMatches) DESC, p.id
+                LIMIT 2
+                FOR UPDATE OF p
+            ) m
+            """, bindings: [parameters]))
+        var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: keys.count)
+        for row in rows {
+            let index = try row.decode("n", as: Int.self)
+            candidates[index].append((try Record(row: row), try row.decode("email_matches", as: Bool.self), try row.decode("mobile_matches", as: Bool.self)))
         }
+        return candidates.map(Self.adopted)
+    }
+
+    /// The rules over a key's (at most two) candidates; their order does not matter.
+    private static func adopted(_ candidates: [(record: Record, email: Bool, mobile: Bool)]) -> Record? {
         let rules: [((email: Bool, mobile: Bool)) -> Bool] = [
             { $0.email && $0.mobile },
             { $0.email },
@@ -154,5 +167,21 @@ enum PersonStore<Record: PersonRecord> {
             if matches.count > 1 { return nil }
         }
         return nil
+    }
+}
+
+/// What smart matching compares: both names, and an email or mobile digits.
+struct MatchKey: Sendable {
+    let first: String
+    let last: String
+    let email: String?
+    let mobile: String?
+
+    /// nil when the person cannot be matched (a name missing, or neither email nor mobile).
+    init?(_ person: PersonFields) {
+        guard let first = person.firstName, let last = person.lastName else { return nil }
+        let mobile = person.phones.mobile.map { $0.filter(\.isNumber) }.flatMap { $0.isEmpty ? nil : $0 }
+        guard person.email != nil || mobile != nil else { return nil }
+        (self.first, self.last, self.email, self.mobile) = (first, last, person.email, mobile)
     }
 }

@@ -1,0 +1,182 @@
+import Dispatch
+import Foundation
+import Synchronization
+
+/// Groups jobs that arrive while others are being worked on, so that one
+/// database transaction serves many requests.
+///
+/// A caller's thread submits a job and waits for its outcome. A few *lane*
+/// threads take queued jobs, as many as are waiting (up to `maxBatchSize`), run
+/// them together and hand each caller its own outcome. Nothing waits for a batch
+/// to fill: an idle lane takes a lone job at once, so under light load a batch is
+/// one job, and batches grow only while every lane is busy — the same way
+/// PostgreSQL groups the commits that queue behind one `fsync`.
+///
+/// Jobs with the same key (a record's identity) never run in the same batch or in
+/// two lanes at once: the later one waits for the next batch, so it sees what the
+/// earlier one wrote, as it would one request after another.
+///
+/// Lanes start on demand and end after `idleLifetime` without work, so an idle
+/// batcher holds no threads.
+final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
+    struct Settings: Sendable {
+        /// The most batches running at once (each on its own database connection).
+        var lanes: Int
+        /// The most jobs in one batch.
+        var maxBatchSize: Int = 32
+        /// How long a lane waits for work before its thread ends.
+        var idleLifetime: DispatchTimeInterval = .seconds(5)
+    }
+
+    typealias Execute = @Sendable ([Job]) -> [Outcome]
+
+    let settings: Settings
+    private let key: @Sendable (Job) -> String?
+    private let execute: Execute
+    private let state = Mutex(State())
+    /// Signalled once per wake-up owed to an idle lane (`State.wakeups`).
+    private let wake = DispatchSemaphore(value: 0)
+
+    private final class Ticket: Sendable {
+        let job: Job
+        let key: String?
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Outcome?>(nil)
+
+        init(job: Job, key: String?) {
+            self.job = job
+            self.key = key
+        }
+    }
+
+    private enum Action { case none, wakeIdleLane, startLane }
+
+    private struct State {
+        var queue: [Ticket] = []
+        /// Keys of the jobs in running batches.
+        var keysInFlight: Set<String> = []
+        var lanes = 0
+        var idleLanes = 0
+        /// Signals sent to idle lanes and not yet taken; never more than `idleLanes`.
+        var wakeups = 0
+        var batches = 0
+        var jobs = 0
+    }
+
+    /// Batches run and jobs they held since start: their ratio is the mean batch size.
+    var counts: (batches: Int, jobs: Int) {
+        state.withLock { ($0.batches, $0.jobs) }
+    }
+
+    /// Lane threads alive, busy or idle.
+    var runningLanes: Int {
+        state.withLock { $0.lanes }
+    }
+
+    /// - Parameters:
+    ///   - key: the identity that must not be in two running batches at once; nil: none.
+    ///   - execute: runs a batch and returns one outcome per job, in order.
+    init(settings: Settings, key: @escaping @Sendable (Job) -> String?, execute: @escaping Execute) {
+        precondition(settings.lanes >= 1 && settings.maxBatchSize >= 1, "a batcher needs a lane and room for a job")
+        self.settings = settings
+        self.key = key
+        self.execute = execute
+    }
+
+    /// Queues `job`, waits until a lane has run it, and returns its outcome.
+    func submit(_ job: Job) -> Outcome {
+        let ticket = Ticket(job: job, key: key(job))
+        let action = state.withLock { state -> Action in
+            state.queue.append(ticket)
+            if state.idleLanes > state.wakeups {
+                state.wakeups += 1
+                return .wakeIdleLane
+            }
+            if state.lanes < settings.lanes {
+                state.lanes += 1
+                return .startLane
+            }
+            return .none  // a busy lane takes it when its batch is done
+        }
+        switch action {
+        case .none: break
+        case .wakeIdleLane: wake.signal()
+        case .startLane: Thread.detachNewThread { [self] in runLane() }
+        }
+        ticket.done.wait()
+        guard let outcome = ticket.outcome.withLock({ $0 }) else { preconditionFailure("a lane signalled a job without its outcome") }
+        return outcome
+    }
+
+    private func runLane() {
+        while true {
+            // Taking nothing and turning idle happen under one lock: a job queued in
+            // between would otherwise find no idle lane to wake and wait for the next.
+            let batch = state.withLock { state in
+                let batch = Self.takeBatch(&state, maxSize: settings.maxBatchSize)
+                if batch.isEmpty { state.idleLanes += 1 }
+                return batch
+            }
+            if batch.isEmpty {
+                guard waitForWork() else { return }
+                continue
+            }
+            let outcomes = execute(batch.map(\.job))
+            precondition(outcomes.count == batch.count, "a batch returns one outcome per job")
+            state.withLock { state in
+                for ticket in batch { if let key = ticket.key { state.keysInFlight.remove(key) } }
+                state.batches += 1
+                state.jobs += batch.count
+            }
+            for (ticket, outcome) in zip(batch, outcomes) {
+                ticket.outcome.withLock { $0 = outcome }
+                ticket.done.signal()
+            }
+        }
+    }
+
+    /// Waits as an idle lane (already counted in `idleLanes`); false when the lane
+    /// should end (idle too long and no wake-up owed to it).
+    private func waitForWork() -> Bool {
+        while true {
+            let signalled = wake.wait(timeout: .now() + settings.idleLifetime) == .success
+            let carryOn = state.withLock { state -> Bool? in
+                if signalled {
+                    state.wakeups -= 1
+                    state.idleLanes -= 1
+                    return true
+                }
+                // Every idle lane, this one included, is owed a wake-up already on its
+                // way: this lane must stay to take one, or a queued job would sit.
+                if state.wakeups >= state.idleLanes { return nil }
+                state.idleLanes -= 1
+                state.lanes -= 1
+                return false
+            }
+            if let carryOn { return carryOn }
+        }
+    }
+
+    /// Takes queued jobs in arrival order, skipping any whose key is already in
+    /// this batch or in a running one.
+    private static func takeBatch(_ state: inout State, maxSize: Int) -> [Ticket] {
+        var batch: [Ticket] = []
+        var remaining: [Ticket] = []
+        for ticket in state.queue {
+            guard batch.count < maxSize else {
+                remaining.append(ticket)
+                continue
+            }
+            if let key = ticket.key {
+                if state.keysInFlight.contains(key) {
+                    remaining.append(ticket)
+                    continue
+                }
+                state.keysInFlight.insert(key)
+            }
+            batch.append(ticket)
+        }
+        state.queue = remaining
+        return batch
+    }
+}

@@ -1,0 +1,173 @@
+import Foundation
+import HTTPServer
+import Logging
+import Postgres
+
+/// A save (`PUT …/by-external-id/{externalId}`) as a batch takes it: the
+/// credentials and the validated input, read without the database.
+struct SaveJob<Record: PersonRecord>: Sendable {
+    let request: Request
+    let username: String
+    let password: String
+    /// The client the username names; not yet authenticated.
+    let clientId: String
+    let externalId: String
+    let input: Record.Input
+
+    /// nil when the request needs the one-request path, which answers it with
+    /// the exact problem: credentials missing or malformed, a body that does not
+    /// validate.
+    init?(request: Request, externalId pathExternalId: String) {
+        guard let (username, password) = ClientAuthenticator.basicCredentials(request), username.utf8.count <= 200,
+              let clientId = ClientAuthenticator.clientId(fromUsername: username),
+              var body = try? RequestSupport.jsonObject(request)
+        else { return nil }
+        body["externalId"] = .string(pathExternalId)
+        guard let input = try? Record.Input.parse(body).validated(), let externalId = input.person.externalId else { return nil }
+        (self.request, self.username, self.password, self.clientId, self.externalId, self.input) =
+            (request, username, password, clientId, externalId, input)
+    }
+
+    /// Two saves of one record never share a batch, nor run in two at once.
+    var key: String { "\(clientId)\n\(externalId)" }
+}
+
+/// What a batch made of one save.
+enum SaveOutcome: Sendable {
+    /// Written and committed (or found unchanged): the answer.
+    case response(Response)
+    /// Answered without writing (429, 503).
+    case failure(Problem)
+    /// Not done here: the save runs alone, the one-request way, which produces
+    /// its problem and sync error (wrong password, If-Match, a switched-off club,
+    /// a reference to check) or retries after a conflict with another instance.
+    case alone
+}
+
+/// Runs a batch of saves in one transaction, with one statement per step for all
+/// of them: look up credentials, clubs and records; smart-match; insert; update;
+/// commit. Each save gets the answer it would have got alone; every answer waits
+/// for the COMMIT that makes it durable.
+///
+/// Only saves that succeed are done here. Anything that would be an error, and
+/// any save a failed statement takes down with the batch (a unique violation
+/// because another instance inserted the same external id, a deadlock), is
+/// handed back to run alone, after this batch, on the one-request path: one
+/// implementation of every error, and the batch is only ever an optimization.
+enum SaveBatch<Record: PersonRecord> {
+    typealias Store = PersonStore<Record>
+
+    static func run(
+        _ jobs: [SaveJob<Record>], database: PostgresConnectionPool, rateLimiter: ClientRateLimiter?,
+        logger: Logger = Logger(label: "connector-receiver")
+    ) -> [SaveOutcome] {
+        var outcomes: [SaveOutcome] = []
+        do {
+            try database.withConnection { connection in
+                try connection.transaction { connection in
+                    outcomes = try plan(jobs, rateLimiter: rateLimiter, on: connection)
+                }
+            }
+            return outcomes
+        } catch let error as PostgresError {
+            if error.kind == .commitOutcomeUnknown {
+                return outcomes.map { outcome in
+                    if case .response = outcome { return .failure(Problem.outcomeUnknown()) }
+                    return outcome
+                }
+            }
+            if let problem = Problem.from(error) { return jobs.map { _ in .failure(problem) } }
+            // Expected now and then (another instance took an external id first, a
+            // deadlock); often, it would mean every save pays for two attempts.
+            logger.notice("a batch of saves failed; its saves run alone", metadata: [
+                "saves": "\(jobs.count)", "error": "\(error.code?.description ?? error.kind.description): \(error.message)",
+            ])
+            return jobs.map { _ in .alone }
+        } catch {
+            logger.error("a batch of saves failed; its saves run alone", metadata: ["saves": "\(jobs.count)", "error": "\(error)"])
+            return jobs.map { _ in .alone }
+        }
+    }
+
+    private enum Write {
+        case insert
+        case update(Record)
+        case unchanged(Record)
+    }
+
+    /// Decides and performs every save that can succeed; the rest stay `.alone`.
+    private static func plan(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> [SaveOutcome] {
+        var outcomes = [SaveOutcome](repeating: .alone, count: jobs.count)
+        let lookups = try Store.lookUp(
+            jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }, on: connection)
+        var writes = [Write?](repeating: nil, count: jobs.count)
+        var matching: [Int] = []
+        for (index, job) in jobs.enumerated() {
+            let lookup = lookups[index]
+            guard let options = authenticatedOptions(job, lookup) else { continue }
+            guard (try? RequestSupport.checkIfMatch(job.request, currentVersion: lookup.current?.version)) != nil else { continue }
+            if let current = lookup.current {
+                writes[index] = job.input == current.input ? .unchanged(current) : .update(current)
+            } else if options.smartMatch, MatchKey(job.input.person) != nil {
+                matching.append(index)
+            } else {
+                writes[index] = .insert
+            }
+        }
+
+        let matches = try Store.smartMatches(matching.map { (jobs[$0].clientId, MatchKey(jobs[$0].input.person)!) }, on: connection)
+        var adopted = Set<UUID>()
+        for (index, match) in zip(matching, matches) {
+            guard let match else {
+                writes[index] = .insert
+                continue
+            }
+            // Alone, after this batch, the second save sees the record taken and creates one.
+            guard adopted.insert(match.id).inserted else { continue }
+            writes[index] = .update(match)
+        }
+
+        var inserts: [Int] = [], updates: [(index: Int, current: Record)] = [], unchanged: [(index: Int, current: Record)] = []
+        for (index, write) in writes.enumerated() {
+            guard let write else { continue }
+            if case .unchanged = write {} else {
+                // The club must accept writes, and references need their own check: else alone.
+                guard lookups[index].clubEnabled == true, !jobs[index].input.hasReferences else { continue }
+            }
+            // Only saves done here spend the client's tokens; those run alone spend theirs there.
+            if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(jobs[index].clientId) {
+                outcomes[index] = .failure(Problem.rateLimited(clientId: jobs[index].clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds))
+                continue
+            }
+            switch write {
+            case .insert: inserts.append(index)
+            case .update(let current): updates.append((index, current))
+            case .unchanged(let current): unchanged.append((index, current))
+            }
+        }
+
+        let inserted = try Store.insertAll(inserts.map { (jobs[$0].clientId, jobs[$0].input) }, on: connection)
+        for (index, record) in zip(inserts, inserted) {
+            outcomes[index] = .response(RequestSupport.record(
+                record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)"))
+        }
+        let updated = try Store.updateAll(updates.map { (jobs[$0.index].clientId, $0.current, jobs[$0.index].input) }, on: connection)
+        for ((index, _), record) in zip(updates, updated) {
+            outcomes[index] = .response(RequestSupport.record(record.json, version: record.version))
+        }
+        try Store.resolveSyncErrors(of: unchanged.map { (jobs[$0.index].clientId, $0.current) }, on: connection)
+        for (index, current) in unchanged {
+            outcomes[index] = .response(RequestSupport.record(current.json, version: current.version))
+        }
+        return outcomes
+    }
+
+    /// The client's options when the password is right and the client active;
+    /// nil otherwise (the save runs alone and gets its 401 or 403).
+    private static func authenticatedOptions(_ job: SaveJob<Record>, _ lookup: Store.Lookup) -> ClientOptions? {
+        guard let hash = lookup.passwordHash, lookup.clientStatus == "active", let stored = lookup.clientOptions,
+              CredentialSecrets.verify(password: job.password, against: hash)
+        else { return nil }
+        return try? ClientOptions(stored: stored)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import Postgres
+
+/// The statements of a batch of saves: each handles every save of the batch at
+/// once, its rows passed as one JSON array (`json_to_recordset`,
+/// `json_populate_recordset`), so the SQL text and its prepared statement are
+/// the same whatever the batch size.
+extension PersonStore {
+    /// What a batch needs to know about a save before writing: the credential of
+    /// the client it claims to act for, its club, and its record, locked.
+    struct Lookup {
+        /// The stored hash of the username's active credential, if there is one.
+        var passwordHash: String?
+        /// The client's status and options, with the credential.
+        var clientStatus: String?
+        var clientOptions: PostgresJSON?
+        /// The club's `enabled`; nil when the client has no such club.
+        var clubEnabled: Bool?
+        /// The record with the save's external id, if any, locked `FOR UPDATE`.
+        var current: Record?
+    }
+
+    /// One statement for the whole batch. Records are locked only for active
+    /// clients, so a request with a wrong password locks nothing of anyone's
+    /// for long (just this batch's transaction).
+    static func lookUp(
+        _ saves: [(clientId: String, username: String, externalId: String, clubId: String)], on connection: PostgresConnection
+    ) throws -> [Lookup] {
+        let parameters = BatchParameters.rows(saves.enumerated().map { index, save in
+            ["n": .number(Double(index)), "client_id": .string(save.clientId), "username": .string(save.username),
+             "external_id": .string(save.externalId), "club_id": .string(save.clubId)]
+        })
+        let rows = try connection.query(PostgresQuery(sql: """
+            SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
+                   (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
+                   f.*
+            FROM json_to_recordset($1::json) AS i(n int, client_id text, username text, external_id text, club_id text)
+            LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
+            LEFT JOIN clients cl ON cl.client_id = c.client_id
+            LEFT JOIN LATERAL (
+                SELECT \(Record.selectList) FROM \(Record.fromClause)
+                WHERE p.client_id = i.client_id AND p.external_id = i.external_id AND cl.status = 'active'
+                FOR UPDATE OF p
+            ) f ON true
+            """, bindings: [parameters]))
+        var lookups = [Lookup](repeating: Lookup(), count: saves.count)
+        for row in rows {
+            let index = try row.decode("n", as: Int.self)
+            lookups[index] = Lookup(
+                passwordHash: try row.decode("password_hash"), clientStatus: try row.decode("client_status"),
+                clientOptions: try row.decode("client_options"), clubEnabled: try row.decode("club_enabled"),
+                current: try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row))
+        }
+        return lookups
+    }
+
+    /// Inserts new records; returns them as stored, in order. The records' open
+    /// sync errors (by external id) are resolved in the same statement.
+    static func insertAll(_ inputs: [(clientId: String, input: Record.Input)], on connection: PostgresConnection) throws -> [Record] {
+        guard !inputs.isEmpty else { return [] }
+        var ids: [UUID] = []
+        let parameters = try BatchParameters.rows(inputs.map { clientId, input in
+            let id = RecordID.make()
+            ids.append(id)
+            return try columnValues(input, clientId: clientId, id: id)
+        })
+        let columns = try columnNames(inputs[0].input)
+        let sql = """
+            WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
+            p AS (INSERT INTO \(Record.table) (client_id, id, \(columns.joined(separator: ", ")))
+                  SELECT client_id, id, \(columns.joined(separator: ", ")) FROM v RETURNING *),
+            resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
+            SELECT \(Record.selectList) FROM p
+            """
+        let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(inputs.map(\.clientId)))]
+        return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
+    }
+
+    /// Writes new inputs over records; returns them as stored, in order, each
+    /// with its version moved on. The records' open sync errors are resolved in
+    /// the same statement.
+    ///
+    /// The records are also named by the arrays `$3` and `$4`: a join with the
+    /// JSON rows alone leaves the planner free to scan the whole table (it
+    /// assumes 100 of them), which it did when the table had just grown.
+    static func updateAll(_ changes: [(clientId: String, current: Record, input: Record.Input)], on connection: PostgresConnection) throws -> [Record] {
+        guard !changes.isEmpty else { return [] }
+        let parameters = try BatchParameters.rows(changes.map { try columnValues($0.input, clientId: $0.clientId, id: $0.current.id) })
+        let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
+        let sql = """
+            WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
+            p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
+                  FROM v WHERE t.client_id = ANY($3) AND t.id = ANY($4) AND t.client_id = v.client_id AND t.id = v.id
+                  RETURNING t.*),
+            resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
+            SELECT \(Record.selectList) FROM p
+            """
+        let ids = changes.map(\.current.id)
+        let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(changes.map(\.clientId))), PostgresBinding(ids)]
+        return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
+    }
+
+    /// Resolves the open sync errors of records a save left unchanged: the save
+    /// succeeded, so what it was rejected for before is settled.
+    static func resolveSyncErrors(of records: [(clientId: String, record: Record)], on connection: PostgresConnection) throws {
+        guard !records.isEmpty else { return }
+        let parameters = BatchParameters.rows(records.map { clientId, record in
+            ["client_id": .string(clientId), "id": .string(record.id.lowercasedString), "external_id": .optional(record.input.person.externalId)]
+        })
+        try connection.execute(PostgresQuery(
+            sql: resolvingSyncErrors(of: "json_to_recordset($1::json) AS p(client_id text, id uuid, external_id text)", resource: "$2", clientIds: "$3"),
+            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map(\.clientId)))]))
+    }
+
+    /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
+    /// (aliased `p`, with `client_id`, `id`, `external_id`): those about the same
+    /// record id, or the same external id. `clientIds` (a `text[]` placeholder)
+    /// names the records' clients, so the open errors are found through their
+    /// index whatever the planner guesses of `source`.
+    static func resolvingSyncErrors(of source: String, resource: String, clientIds: String) -> String {
+        """
+        UPDATE sync_errors e SET resolved_at = now() FROM \(source)
+        WHERE e.client_id = ANY(\(clientIds)) AND e.resolved_at IS NULL AND e.resource = \(resource)
+          AND e.client_id = p.client_id
+          AND (e.record_id = p.id OR (e.external_id IS NOT NULL AND e.external_id = p.external_id))
+        """
+    }
+
+    private static func distinct(_ clientIds: [String]) -> [String] {
+        Array(Set(clientIds))
+    }
+
+    private static func columnNames(_ input: Record.Input) throws -> [String] {
+        PersonFields.columnNames + (try input.extraColumns()).map(\.0)
+    }
+
+    /// A row for `json_populate_recordset`: each column's value in PostgreSQL's
+    /// text form, which the column type's input function reads.
+    private static func columnValues(_ input: Record.Input, clientId: String, id: UUID) throws -> JSONObject {
+        var members: [(name: String, value: JSONValue)] = [("client_id", .string(clientId)), ("id", .string(id.lowercasedString))]
+        for (column, binding) in zip(PersonFields.columnNames, input.person.bindings) + (try input.extraColumns()) {
+            members.append((column, .optional(binding.text)))
+        }
+        return JSONObject(members)
+    }
+
+    /// The statement's records in the order of `ids`.
+    private static func ordered(_ rows: PostgresRows, ids: [UUID]) throws -> [Record] {
+        var byId: [UUID: Record] = [:]
+        byId.reserveCapacity(ids.count)
+        for row in rows {
+            let record = try Record(row: row)
+            byId[record.id] = record
+        }
+        return try ids.map { id in
+            guard let record = byId[id] else {
+                throw PostgresError(kind: .client, message: "\(Record.noun) \(id.lowercasedString) vanished inside its own transaction")
+            }
+            return record
+        }
+    }
+}
+
+/// The rows of a batch statement, as the one JSON array parameter it reads.
+enum BatchParameters {
+    static func rows(_ rows: [JSONObject]) -> PostgresBinding {
+        PostgresBinding(String(decoding: JSONWriter.serialize(.array(rows.map(JSONValue.object))), as: UTF8.self))
+    }
+}

@@ -1,0 +1,97 @@
+import Dispatch
+import Foundation
+import Synchronization
+import Testing
+@testable import Receiver
+
+/// The batcher on its own, with real threads: jobs that arrive while lanes are
+/// busy share a batch, every caller gets its own outcome, jobs of one key never
+/// overlap, and idle lanes end.
+@Suite struct BatcherTests {
+    struct Job: Sendable {
+        let caller: Int
+        let key: String?
+    }
+
+    /// Runs `body(caller)` on `callers` threads at once and returns their results by caller.
+    static func concurrently<T: Sendable>(_ callers: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] {
+        let results = Mutex([Int: T]())
+        let group = DispatchGroup()
+        for caller in 0..<callers {
+            group.enter()
+            Thread.detachNewThread {
+                let result = body(caller)
+                results.withLock { $0[caller] = result }
+                group.leave()
+            }
+        }
+        group.wait()
+        return results.withLock { results in (0..<callers).map { results[$0]! } }
+    }
+
+    @Test func everyCallerGetsItsOwnOutcomeAndBusyLanesMakeBatches() {
+        let batchSizes = Mutex([Int]())
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 2), key: { $0.key }) { jobs in
+            batchSizes.withLock { $0.append(jobs.count) }
+            usleep(20_000)  // a batch's round trips and COMMIT
+            return jobs.map { $0.caller * 10 }
+        }
+        let outcomes = Self.concurrently(40) { caller in batcher.submit(Job(caller: caller, key: nil)) }
+        #expect(outcomes == (0..<40).map { $0 * 10 })
+        let sizes = batchSizes.withLock { $0 }
+        #expect(sizes.reduce(0, +) == 40)
+        #expect(sizes.count < 40, "no batch held more than one job: \(sizes)")
+        #expect(sizes.allSatisfy { $0 <= batcher.settings.maxBatchSize })
+        #expect(batcher.counts.batches == sizes.count && batcher.counts.jobs == 40)
+    }
+
+    @Test func aBatchHoldsAtMostMaxBatchSizeJobs() {
+        let largest = Mutex(0)
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 1, maxBatchSize: 3), key: { $0.key }) { jobs in
+            largest.withLock { $0 = max($0, jobs.count) }
+            usleep(10_000)
+            return jobs.map(\.caller)
+        }
+        let outcomes = Self.concurrently(20) { caller in batcher.submit(Job(caller: caller, key: nil)) }
+        #expect(outcomes == Array(0..<20))
+        #expect(largest.withLock { $0 } == 3)
+    }
+
+    @Test func jobsOfOneKeyNeverShareABatchNorRunInTwoLanesAtOnce() {
+        let keysRunning = Mutex([String: Int]())
+        let overlaps = Mutex(0)
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 4), key: { $0.key }) { jobs in
+            let keys = jobs.compactMap(\.key)
+            keysRunning.withLock { running in
+                for key in keys {
+                    running[key, default: 0] += 1
+                    if running[key]! > 1 { overlaps.withLock { $0 += 1 } }
+                }
+            }
+            usleep(5_000)
+            keysRunning.withLock { running in for key in keys { running[key]! -= 1 } }
+            return jobs.map(\.caller)
+        }
+        // 60 callers over 3 keys: each key's jobs must run one batch after another.
+        let outcomes = Self.concurrently(60) { caller in batcher.submit(Job(caller: caller, key: "record-\(caller % 3)")) }
+        #expect(outcomes == Array(0..<60))
+        #expect(overlaps.withLock { $0 } == 0)
+        #expect(batcher.counts.jobs == 60)
+    }
+
+    @Test func idleLanesEndAndStartAgainOnDemand() {
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 3, idleLifetime: .milliseconds(50)), key: { $0.key }) { jobs in
+            usleep(5_000)
+            return jobs.map(\.caller)
+        }
+        _ = Self.concurrently(12) { caller in batcher.submit(Job(caller: caller, key: nil)) }
+        #expect((1...3).contains(batcher.runningLanes))
+        var waited = 0
+        while batcher.runningLanes > 0, waited < 100 {
+            usleep(20_000)
+            waited += 1
+        }
+        #expect(batcher.runningLanes == 0, "idle lanes did not end")
+        #expect(batcher.submit(Job(caller: 7, key: nil)) == 7)
+    }
+}

@@ -1,0 +1,201 @@
+import Dispatch
+import Foundation
+import HTTPServer
+import HTTPTypes
+import Postgres
+import Synchronization
+import Testing
+@testable import Receiver
+
+/// Saves that share a transaction (`SaveBatch`, on by default): each gets the
+/// answer it would have got alone, and whatever a batch does not do runs alone.
+@Suite struct SaveBatchTests {
+    static let ada = #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}"#
+
+    static func job(
+        _ externalId: String, _ body: String, _ credentials: APICredentials, password: String? = nil, ifMatch: String? = nil
+    ) throws -> SaveJob<Prospect> {
+        var fields = HTTPFields()
+        fields[.authorization] = "Basic " + Data("\(credentials.username):\(password ?? credentials.password)".utf8).base64EncodedString()
+        fields[.contentType] = "application/json"
+        if let ifMatch { fields[.ifMatch] = ifMatch }
+        let request = Request(method: .put, target: "/v1/prospects/by-external-id/\(externalId)", headerFields: fields, body: Array(body.utf8))
+        return try #require(SaveJob<Prospect>(request: request, externalId: externalId))
+    }
+
+    static func count(_ server: TestServer, _ sql: String) throws -> Int {
+        try server.pool.withConnection { try $0.query(PostgresQuery(sql: sql)).first!.decode(0, as: Int.self) }
+    }
+
+    /// The parts of an outcome a test compares.
+    static func summary(_ outcome: SaveOutcome) -> String {
+        switch outcome {
+        case .alone: return "alone"
+        case .failure(let problem): return "failure \(problem.status.code)"
+        case .response(let response):
+            let body = (try? JSONParser.parse(response.body))?.objectValue
+            let version = body?["version"].flatMap { if case .number(let number) = $0 { Int(number) } else { nil } }
+            return "\(response.status.code) v\(version.map(String.init) ?? "-") \(response.headerFields[.eTag] ?? "")"
+        }
+    }
+
+    static func id(_ outcome: SaveOutcome) -> String? {
+        guard case .response(let response) = outcome else { return nil }
+        return (try? JSONParser.parse(response.body))?.objectValue?["id"]?.stringValue
+    }
+
+    @Test func oneBatchWritesWhatSucceedsAndLeavesEveryErrorToRunAlone() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme", clubs: [("club-1", "Downtown", true), ("club-2", "Uptown", false)])
+            let gone = try server.turnUp("gone")
+            try server.pool.withConnection { _ = try $0.execute("UPDATE clients SET status = 'suspended' WHERE client_id = 'gone'") }
+            let body = #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng"}"#
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-1", json: body, auth: acme).status == 201)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-2", json: body, auth: acme).status == 201)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/same", json: body, auth: acme).status == 201)
+            // Rejected before: an open sync error that new-1's success resolves.
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-1",
+                                       json: #"{"clubId": "club-2", "firstName": "Zoe"}"#, auth: acme).status == 422)
+            // Created without an external id by a club system: smart matching adopts it.
+            let unmatched = try server.request("POST", "/v1/prospects", json: Self.ada, auth: acme)
+            #expect(unmatched.status == 201)
+
+            let jobs = [
+                try Self.job("new-1", body, acme),                                         // 0 insert
+                try Self.job("old-1", #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng", "notes": "x"}"#, acme),  // 1 update
+                try Self.job("same", body, acme),                                          // 2 unchanged
+                try Self.job("new-2", body, acme, password: "wrong"),                      // 3 401
+                try Self.job("new-3", body, gone),                                         // 4 403
+                try Self.job("old-2", body, acme, ifMatch: "\"9\""),                       // 5 412
+                try Self.job("new-4", #"{"clubId": "club-2", "firstName": "Zoe"}"#, acme), // 6 club switched off
+                try Self.job("new-5", #"{"clubId": "club-1", "firstName": "Zoe", "leadSourceId": "2b0e8b5e-0000-4000-8000-000000000000"}"#, acme),  // 7 a reference
+                try Self.job("crm-1", Self.ada, acme),                                     // 8 adopts the record
+                try Self.job("crm-2", Self.ada, acme),                                     // 9 the same record: alone
+                try Self.job("new-6", body, APICredentials(username: "nobody.x", password: "x")),  // 10 unknown client
+            ]
+            let outcomes = SaveBatch<Prospect>.run(jobs, database: server.pool, rateLimiter: nil)
+            #expect(outcomes.map(Self.summary) == [
+                "201 v1 \"1\"", "200 v2 \"2\"", "200 v1 \"1\"", "alone", "alone", "alone", "alone", "alone",
+                "200 v2 \"2\"", "alone", "alone",
+            ])
+            #expect(Self.id(outcomes[8]) == unmatched.string("id"))
+            guard case .response(let created) = outcomes[0] else { return }
+            #expect(created.headerFields[.location] == "/v1/prospects/\(Self.id(outcomes[0]) ?? "")")
+
+            // Durable and as a lone save would have left it; nothing of the others written.
+            let stored = try server.request("GET", "/v1/prospects/\(Self.id(outcomes[0]) ?? "")", auth: acme)
+            #expect(stored.status == 200 && stored.string("externalId") == "new-1" && stored.string("clubId") == "club-1")
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id IN ('new-2','new-3','new-4','new-5','new-6','crm-2')") == 0)
+            #expect(try Self.count(server, "SELECT count(*) FROM sync_errors WHERE external_id = 'new-1' AND resolved_at IS NULL") == 0)
+            #expect(try Self.count(server, "SELECT count(*) FROM sync_errors WHERE external_id = 'new-1'") == 1)
+
+            // Run alone, the same saves get their own answers.
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-2", json: body, auth: APICredentials(username: acme.username, password: "wrong")).status == 401)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-3", json: body, auth: gone).status == 403)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-2", json: body, headers: [("If-Match", "\"9\"")], auth: acme).status == 412)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-4", json: #"{"clubId": "club-2", "firstName": "Zoe"}"#, auth: acme).status == 422)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/crm-2", json: Self.ada, auth: acme).status == 201)
+        }
+    }
+
+    @Test func aRateLimitedSaveInABatchIsAnswered429AndNotWritten() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme")
+            let limiter = ClientRateLimiter(settings: ClientRateLimiter.Settings(requestsPerSecond: 0.001, burst: 1))
+            let body = #"{"clubId": "club-1", "firstName": "Zoe"}"#
+            let outcomes = SaveBatch<Prospect>.run([try Self.job("r-1", body, acme), try Self.job("r-2", body, acme)],
+                                                   database: server.pool, rateLimiter: limiter)
+            #expect(outcomes.map(Self.summary) == ["201 v1 \"1\"", "failure 429"])
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id = 'r-2'") == 0)
+        }
+    }
+
+    @Test func aDatabaseThatIsDownAnswersEverySaveOfTheBatch503() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme")
+            let unreachable = try PostgresConfiguration(url: "host=127.0.0.1 port=9 dbname=none user=none", connectTimeout: .seconds(1))
+            let pool = PostgresConnectionPool(configuration: unreachable, maximumConnections: 1, acquireTimeout: .seconds(1), logger: TestDatabase.logger)
+            defer { pool.close() }
+            let body = #"{"clubId": "club-1", "firstName": "Zoe"}"#
+            let outcomes = SaveBatch<Prospect>.run([try Self.job("d-1", body, acme), try Self.job("d-2", body, acme)], database: pool, rateLimiter: nil)
+            #expect(outcomes.map(Self.summary) == ["failure 503", "failure 503"])
+        }
+    }
+
+    /// Many clients saving at once, over HTTP: batches form (fewer commits than
+    /// saves), every save is answered as if alone, every acknowledged save is stored.
+    @Test func concurrentSavesShareCommitsAndEachGetsItsOwnAnswer() throws {
+        try TestServer.run(poolSize: 8) { server in
+            let acme = try server.turnUp("acme")
+            let beta = try server.turnUp("beta")
+            let results = Mutex<[(client: String, externalId: String, status: Int, version: Double?)]>([])
+            DispatchQueue.concurrentPerform(iterations: 24) { caller in
+                let credentials = caller % 2 == 0 ? acme : beta
+                for step in 0..<10 {
+                    // Each caller creates its own records and, half the time, saves a shared one again.
+                    let externalId = step % 2 == 0 ? "c\(caller)-\(step)" : "shared-\(step % 4)"
+                    let body = #"{"clubId": "club-1", "firstName": "Zoe", "notes": "\#(caller)-\#(step)"}"#
+                    let response = try? server.request("PUT", "/v1/prospects/by-external-id/\(externalId)", json: body, auth: credentials)
+                    let version = response?["version"].flatMap { if case .number(let n) = $0 { n } else { nil } }
+                    results.withLock { $0.append((credentials.username, externalId, response?.status ?? -1, version)) }
+                }
+            }
+            let all = results.withLock { $0 }
+            #expect(all.count == 240)
+            #expect(all.allSatisfy { $0.status == 200 || $0.status == 201 }, "\(all.filter { $0.status != 200 && $0.status != 201 })")
+            // Rows written by one transaction carry its id (xmin): fewer ids than rows, shared commits.
+            let rows = try Self.count(server, "SELECT count(*) FROM prospects")
+            let transactions = try Self.count(server, "SELECT count(DISTINCT xmin::text) FROM prospects")
+            print("save batching: 240 saves over HTTP from 24 clients; the \(rows) records were last written by \(transactions) transactions")
+            #expect(transactions < rows, "every save had its own transaction")
+
+            // One 201 per record; its final version counts every save that changed it.
+            let byRecord = Dictionary(grouping: all, by: { "\($0.client) \($0.externalId)" })
+            for (record, saves) in byRecord {
+                #expect(saves.filter { $0.status == 201 }.count == 1, "\(record): \(saves)")
+                #expect(saves.compactMap(\.version).max() == Double(saves.count), "\(record): \(saves)")
+            }
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects") == byRecord.count)
+            #expect(try Self.count(server, "SELECT max(version) FROM prospects") == 36)  // shared-1: 3 saves by each of 12 callers
+        }
+    }
+
+    /// Two instances over one database: a batch that hits the other's insert of
+    /// the same external id fails as a whole, and its saves run alone.
+    @Test func twoInstancesSavingTheSameNewRecordsStoreEachOnce() throws {
+        try TestDatabase.withDatabase { configuration in
+            try TestServer.run(database: configuration) { first in
+                try TestServer.run(database: configuration) { second in
+                    let acme = try first.turnUp("acme")
+                    let statuses = Mutex<[String: [Int]]>([:])
+                    DispatchQueue.concurrentPerform(iterations: 16) { caller in
+                        let server = caller % 2 == 0 ? first : second
+                        for step in 0..<8 {
+                            let externalId = "race-\(step)"
+                            let status = (try? server.request("PUT", "/v1/prospects/by-external-id/\(externalId)",
+                                                              json: #"{"clubId": "club-1", "firstName": "Zoe"}"#, auth: acme).status) ?? -1
+                            statuses.withLock { $0[externalId, default: []].append(status) }
+                        }
+                    }
+                    for (externalId, answers) in statuses.withLock({ $0 }) {
+                        #expect(answers.filter { $0 == 201 }.count == 1, "\(externalId): \(answers)")
+                        #expect(answers.filter { $0 == 200 }.count == 15, "\(externalId): \(answers)")
+                    }
+                    #expect(try Self.count(first, "SELECT count(*) FROM prospects") == 8)
+                    #expect(try Self.count(first, "SELECT max(version) FROM prospects") == 1)
+                }
+            }
+        }
+    }
+
+    @Test func withoutLanesEverySaveRunsAlone() throws {
+        try TestServer.run(service: ReceiverService.Configuration(saveLanes: 0)) { server in
+            let acme = try server.turnUp("acme")
+            let body = #"{"clubId": "club-1", "firstName": "Zoe"}"#
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/a-1", json: body, auth: acme).status == 201)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/a-1", json: body, auth: acme).status == 200)
+            #expect(try server.request("PUT", "/v1/members/by-external-id/m-1", json: body, auth: acme).status == 201)
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE version = 1") == 1)
+        }
+    }
+}
