@@ -50,23 +50,26 @@ extension Array: PostgresDecodable where Element: PostgresDecodable & PostgresAr
 
 /// The text form of one-dimensional PostgreSQL arrays (manual, section 8.15.6).
 enum PostgresArrayLiteral {
+    /// Every element quoted, `"` and `\` escaped; built over UTF-8 bytes (both are
+    /// ASCII, so no multi-byte character is split).
     static func encode(_ elements: [String?]) -> String {
-        var literal = "{"
+        var literal: [UInt8] = [UInt8(ascii: "{")]
+        literal.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal.append(",") }
+            if index > 0 { literal.append(UInt8(ascii: ",")) }
             guard let element else {
-                literal.append("NULL")
+                literal.append(contentsOf: "NULL".utf8)
                 continue
             }
-            literal.append("\"")
-            for scalar in element.unicodeScalars {
-                if scalar == "\"" || scalar == "\\" { literal.unicodeScalars.append("\\") }
-                literal.unicodeScalars.append(scalar)
+            literal.append(UInt8(ascii: "\""))
+            for byte in element.utf8 {
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
+                literal.append(byte)
             }
-            literal.append("\"")
+            literal.append(UInt8(ascii: "\""))
         }
-        literal.append("}")
-        return literal
+        literal.append(UInt8(ascii: "}"))
+        return String(decoding: literal, as: UTF8.self)
     }
 
     /// Parses an array's text output into its elements (nil for NULL). Accepts the

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Receiver
 
@@ -46,6 +47,23 @@ import Testing
         let value = try parse(text)
         #expect(String(decoding: JSONWriter.serialize(value), as: UTF8.self) == text)
         #expect(try parse(String(decoding: JSONWriter.serialize(value), as: UTF8.self)) == value)
+    }
+
+    @Test func escapesAtEitherEndOfAStringAndNextToEachOther() {
+        let cases: [(String, String)] = [
+            ("", #""""#), ("\"", #""\"""#), ("\"a\"", #""\"a\"""#), ("\\\n\t", #""\\\n\t""#),
+            ("a\u{1F}b\rc", #""a\u001fb\rc""#), ("plain text, ünïcode 中", #""plain text, ünïcode 中""#),
+        ]
+        for (string, expected) in cases {
+            #expect(String(decoding: JSONWriter.serialize(.string(string)), as: UTF8.self) == expected)
+        }
+    }
+
+    @Test func recordIdsAreWrittenInLowerCase() {
+        for _ in 0..<100 {
+            let id = UUID()
+            #expect(id.lowercasedString == id.uuidString.lowercased())
+        }
     }
 
     @Test func objectEqualityIgnoresMemberOrder() {

@@ -32,5 +32,25 @@ public enum RecordID {
 
 extension UUID {
     /// Lower case, as PostgreSQL prints uuids and as the API returns them.
-    public var lowercasedString: String { uuidString.lowercased() }
+    /// Formatted directly: every record written and answered needs a few, and
+    /// `uuidString.lowercased()` costs a formatted print and a Unicode lowercasing.
+    public var lowercasedString: String {
+        withUnsafeBytes(of: uuid) { raw in
+            String(unsafeUninitializedCapacity: 36) { output in
+                var written = 0
+                for (index, byte) in raw.enumerated() {
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        output[written] = UInt8(ascii: "-")
+                        written += 1
+                    }
+                    output[written] = Self.hexDigits[Int(byte >> 4)]
+                    output[written + 1] = Self.hexDigits[Int(byte & 0x0F)]
+                    written += 2
+                }
+                return written
+            }
+        }
+    }
+
+    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import Synchronization
 
 /// The statements of a batch of saves: each handles every save of the batch at
 /// once, its rows passed as one JSON array (`json_to_recordset`,
@@ -30,7 +31,7 @@ extension PersonStore {
             ["n": .number(Double(index)), "client_id": .string(save.clientId), "username": .string(save.username),
              "external_id": .string(save.externalId), "club_id": .string(save.clubId)]
         })
-        let rows = try connection.query(PostgresQuery(sql: """
+        let sql = StatementCache.sql(Record.self, "lookUp") { """
             SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    f.*
@@ -42,7 +43,8 @@ extension PersonStore {
                 WHERE p.client_id = i.client_id AND p.external_id = i.external_id AND cl.status = 'active'
                 FOR UPDATE OF p
             ) f ON true
-            """, bindings: [parameters]))
+            """ }
+        let rows = try connection.query(PostgresQuery(sql: sql, bindings: [parameters]))
         var lookups = [Lookup](repeating: Lookup(), count: saves.count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
@@ -64,14 +66,16 @@ extension PersonStore {
             ids.append(id)
             return try columnValues(input, clientId: clientId, id: id)
         })
-        let columns = try columnNames(inputs[0].input)
-        let sql = """
+        let sql = try StatementCache.sql(Record.self, "insertAll") {
+            let columns = try columnNames(inputs[0].input)
+            return """
             WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
             p AS (INSERT INTO \(Record.table) (client_id, id, \(columns.joined(separator: ", ")))
                   SELECT client_id, id, \(columns.joined(separator: ", ")) FROM v RETURNING *),
             resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
             SELECT \(Record.selectList) FROM p
             """
+        }
         let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(inputs.map(\.clientId)))]
         return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
     }
@@ -86,8 +90,9 @@ extension PersonStore {
     static func updateAll(_ changes: [(clientId: String, current: Record, input: Record.Input)], on connection: PostgresConnection) throws -> [Record] {
         guard !changes.isEmpty else { return [] }
         let parameters = try BatchParameters.rows(changes.map { try columnValues($0.input, clientId: $0.clientId, id: $0.current.id) })
-        let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
-        let sql = """
+        let sql = try StatementCache.sql(Record.self, "updateAll") {
+            let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
+            return """
             WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
             p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
                   FROM v WHERE t.client_id = ANY($3) AND t.id = ANY($4) AND t.client_id = v.client_id AND t.id = v.id
@@ -95,6 +100,7 @@ extension PersonStore {
             resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
             SELECT \(Record.selectList) FROM p
             """
+        }
         let ids = changes.map(\.current.id)
         let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(changes.map(\.clientId))), PostgresBinding(ids)]
         return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
@@ -158,6 +164,25 @@ extension PersonStore {
             }
             return record
         }
+    }
+}
+
+/// Statement texts built once per record type: they are long, the same every
+/// time, and would otherwise be assembled for every batch.
+enum StatementCache {
+    private struct Key: Hashable {
+        let type: ObjectIdentifier
+        let statement: String
+    }
+
+    private static let texts = Mutex<[Key: String]>([:])
+
+    static func sql(_ type: Any.Type, _ statement: String, build: () throws -> String) rethrows -> String {
+        let key = Key(type: ObjectIdentifier(type), statement: statement)
+        if let text = texts.withLock({ $0[key] }) { return text }
+        let text = try build()
+        texts.withLock { $0[key] = text }
+        return text
     }
 }
 

@@ -132,7 +132,7 @@ enum PersonStore<Record: PersonRecord> {
         })
         let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
         let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
-        let rows = try connection.query(PostgresQuery(sql: """
+        let sql = StatementCache.sql(Record.self, "smartMatches") { """
             SELECT i.n, m.* FROM json_to_recordset($1::json)
                 AS i(n int, client_id text, first_name text, last_name text, email text, mobile text)
             CROSS JOIN LATERAL (
@@ -145,7 +145,8 @@ enum PersonStore<Record: PersonRecord> {
                 LIMIT 2
                 FOR UPDATE OF p
             ) m
-            """, bindings: [parameters]))
+            """ }
+        let rows = try connection.query(PostgresQuery(sql: sql, bindings: [parameters]))
         var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: keys.count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
