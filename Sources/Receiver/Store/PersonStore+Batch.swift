@@ -21,9 +21,10 @@ extension PersonStore {
         var current: Record?
     }
 
-    /// One statement for the whole batch. Records are locked only for active
-    /// clients, so a request with a wrong password locks nothing of anyone's
-    /// for long (just this batch's transaction).
+    /// One statement for the whole batch. The password is checked afterwards, in
+    /// Swift: a save with a wrong one may have locked the claimed client's record,
+    /// but only for this batch's transaction, and nothing is written for it.
+    /// Records of suspended or unknown clients are not locked at all.
     static func lookUp(
         _ saves: [(clientId: String, username: String, externalId: String, clubId: String)], on connection: PostgresConnection
     ) throws -> [Lookup] {
