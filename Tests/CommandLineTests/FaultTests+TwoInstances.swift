@@ -53,6 +53,16 @@ extension FaultTests {
                 basicAuth: credentials.basicAuth, totalTimeout: .seconds(30)))
         }
 
+        // Each save counted once, answered by a batch or alone, on one instance or the other.
+        let counted = try instances.map { instance -> Int in
+            let metrics = String(decoding: try instance.get("/metrics").body, as: UTF8.self)
+            return metrics.split(separator: "\n")
+                .filter { $0.hasPrefix("receiver_saves_total{") && $0.contains(#"resource="prospect""#) }
+                .compactMap { Int($0.split(separator: " ").last ?? "") }
+                .reduce(0, +)
+        }
+        #expect(counted.reduce(0, +) == threads * rounds, "receiver_saves_total per instance: \(counted)")
+
         var saveProblems: [String] = []
         for (round, exchanges) in saves.enumerated() {
             let ids = Set(exchanges.compactMap { Self.json($0)["id"] as? String })

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import HTTPTypes
+import Metrics
 import Postgres
 
 /// The five record operations prospects and members share: create, merge-patch
@@ -74,21 +75,35 @@ struct PersonRoutes<Record: PersonRecord> {
 
     /// Saves through a ``Batcher``: saves that arrive together share a
     /// transaction (``SaveBatch``). Whatever a batch does not do runs `alone`.
+    ///
+    /// Counted for `/metrics`: `receiver_save_batches_total` and
+    /// `receiver_saves_total{path="batch"|"alone"}`, each save once; saves per
+    /// batch show whether `--save-lanes` suits the load.
     private func batched(_ alone: @escaping RequestHandler) -> RequestHandler {
         let database = endpoint.database
         let rateLimiter = endpoint.rateLimiter
         let logger = endpoint.logger
+        let resource = ("resource", Record.resource.rawValue)
+        let batches = Counter(label: "receiver_save_batches_total", dimensions: [resource])
+        let savedInBatch = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "batch")])
+        let savedAlone = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "alone")])
         let batcher = Batcher<SaveJob<Record>, SaveOutcome>(settings: .init(lanes: endpoint.saveLanes), key: { $0.key }) { jobs in
-            SaveBatch.run(jobs, database: database, rateLimiter: rateLimiter, logger: logger)
+            let outcomes = SaveBatch.run(jobs, database: database, rateLimiter: rateLimiter, logger: logger)
+            batches.increment()
+            savedInBatch.increment(by: outcomes.count { if case .alone = $0 { false } else { true } })
+            return outcomes
         }
         return { request, context in
             guard let externalId = context.parameters["externalId"], let job = SaveJob<Record>(request: request, externalId: externalId) else {
+                savedAlone.increment()
                 return try alone(request, &context)
             }
             switch batcher.submit(job) {
             case .response(let response): return response
             case .failure(let problem): throw problem
-            case .alone: return try alone(request, &context)
+            case .alone:
+                savedAlone.increment()
+                return try alone(request, &context)
             }
         }
     }
