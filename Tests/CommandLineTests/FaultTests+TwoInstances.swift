@@ -28,7 +28,9 @@ extension FaultTests {
         let appliedBy = instances.map { $0.log.components(separatedBy: "applied migration ").count - 1 }
         let waitedForLock = instances.filter { $0.log.contains("another process is migrating this database") }.count
         #expect(recorded == (files.count, files.count), "schema_migrations: \(recorded), files: \(files.count)")
-        #expect(appliedBy.sorted() == [0, files.count], "migrations applied per instance: \(appliedBy)")
+        // Each migration is applied once, by whichever instance takes its lock first
+        // (one lock per step, so the two may share the work).
+        #expect(appliedBy.reduce(0, +) == files.count, "migrations applied per instance: \(appliedBy)")
 
         let credentials = try ConnectorCredentials.turnUp("acme", environment: ["DATABASE_URL": url])
         let ports = instances.map(\.port)

@@ -101,23 +101,23 @@ enum SaveBatch<Record: PersonRecord> {
         let lookups = try Store.lookUp(
             jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }, on: connection)
         var writes = [Write?](repeating: nil, count: jobs.count)
-        var matching: [Int] = []
+        var matching: [(index: Int, key: MatchKey)] = []
         for (index, job) in jobs.enumerated() {
             let lookup = lookups[index]
             guard let options = authenticatedOptions(job, lookup) else { continue }
             guard (try? RequestSupport.checkIfMatch(job.request, currentVersion: lookup.current?.version)) != nil else { continue }
             if let current = lookup.current {
                 writes[index] = job.input == current.input ? .unchanged(current) : .update(current)
-            } else if options.smartMatch, MatchKey(job.input.person) != nil {
-                matching.append(index)
+            } else if options.smartMatch, let key = MatchKey(job.input.person) {
+                matching.append((index, key))
             } else {
                 writes[index] = .insert
             }
         }
 
-        let matches = try Store.smartMatches(matching.map { (jobs[$0].clientId, MatchKey(jobs[$0].input.person)!) }, on: connection)
+        let matches = try Store.smartMatches(matching.map { (jobs[$0.index].clientId, $0.key) }, on: connection)
         var adopted = Set<UUID>()
-        for (index, match) in zip(matching, matches) {
+        for ((index, _), match) in zip(matching, matches) {
             guard let match else {
                 writes[index] = .insert
                 continue
