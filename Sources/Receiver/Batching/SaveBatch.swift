@@ -71,6 +71,9 @@ enum SaveBatch<Record: PersonRecord> {
             return outcomes
         } catch let error as PostgresError {
             if error.kind == .commitOutcomeUnknown {
+                // Only COMMIT reports this, so every save has its planned outcome; if
+                // not, none of them may be taken for done.
+                guard outcomes.count == jobs.count else { return jobs.map { _ in .failure(Problem.outcomeUnknown()) } }
                 return outcomes.map { outcome in
                     if case .response = outcome { return .failure(Problem.outcomeUnknown()) }
                     return outcome
