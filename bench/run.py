@@ -225,6 +225,20 @@ def run_pgbench(database_url, seconds, clients, prefix, workdir):
             "p99_us": percentile(latencies, 99), "errors": failed}
 
 
+def save_counts(port):
+    """(batches, saves in batches) of prospects so far, from the server's /metrics."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("GET", "/metrics")
+        text = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    def total(pattern):
+        return sum(float(m.group(1)) for m in re.finditer(pattern + r"\s+([0-9.e+]+)$", text, re.MULTILINE))
+    return (total(r'receiver_save_batches_total\{resource="prospect"\}'),
+            total(r'receiver_saves_total\{(?=[^}]*path="batch")(?=[^}]*resource="prospect")[^}]*\}'))
+
+
 def percentile(sorted_values, p):
     if not sorted_values:
         return 0
@@ -350,10 +364,16 @@ def main():
         results = {(w, s): [] for w, s, _ in runs}
         cpu = {(w, s): [] for w, s, _ in runs}
         database_cpu = {(w, s): [] for w, s, _ in runs}
+        batch_counts = {(w, s): [0, 0] for w, s, _ in runs}
         for round_number in range(1, args.rounds + 1):
             for workload, server, run in runs:
                 before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
+                saves_before = save_counts(receiver_port) if workload.startswith("PUT") else None
                 result = run(round_number)
+                if saves_before:
+                    batches, saves = (after - b for after, b in zip(save_counts(receiver_port), saves_before))
+                    batch_counts[(workload, server)][0] += batches
+                    batch_counts[(workload, server)][1] += saves
                 requests = max(result["requests"], 1)
                 if server == "connector-receiver":
                     cpu[(workload, server)].append((cpu_seconds(receiver.pid) - before) / requests)
@@ -380,6 +400,9 @@ def main():
                              if database_cpu[(workload, server)] else "—")
             print(f"| {workload} | {server} | {rps:.0f} | {p50:.2f} | {p99:.2f} | {errors:.0f} | {cpu_text} | {database_text} |")
         print()
+        for (workload, server), (batches, saves) in batch_counts.items():
+            if batches:
+                print(f"{workload}: {saves / batches:.1f} saves per batch ({saves:.0f} saves in {batches:.0f} batches)")
         print(f"connector-receiver peak RSS: {peak_rss_kib(receiver.pid) / 1024:.1f} MiB")
 
         def ratio(numerator, denominator, label, target):

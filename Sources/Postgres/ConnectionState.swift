@@ -27,7 +27,7 @@ struct ConnectionState: ~Copyable {
     /// at least as long as the handle, which it does: `deinit` finishes the handle first.
     private let notices: NoticeReceiver
     /// Set when an operation found the connection broken; the pool then discards it.
-    private(set) var isBroken = false
+    var isBroken = false
     /// How long to wait for the server's answer to one statement (nil: no limit); see
     /// ``PostgresConfiguration/responseTimeout``. Changed for a while by
     /// ``PostgresConnection/withResponseTimeout(_:_:)``.
@@ -38,13 +38,13 @@ struct ConnectionState: ~Copyable {
     var reconnectIfTerminatedBeforeFirstStatement = false
     /// Whether parameterized statements are prepared once per session and then
     /// executed by name (see `preparedName`).
-    private let usesPreparedStatements: Bool
+    let usesPreparedStatements: Bool
     /// The session's prepared statements: name by SQL text and parameter types.
-    private var preparedStatements: [PreparedKey: String] = [:]
+    var preparedStatements: [PreparedKey: String] = [:]
     /// A session keeps at most this many; statements beyond it run unnamed.
     static let maximumPreparedStatements = 1000
 
-    private struct PreparedKey: Hashable {
+    struct PreparedKey: Hashable {
         let sql: String
         let types: [Oid]
     }
@@ -115,7 +115,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Reopens the session with the same parameters (`PQreset`), keeping the notice receiver.
-    private mutating func reconnect() throws(PostgresError) {
+    mutating func reconnect() throws(PostgresError) {
         guard let handle else { throw Self.closedError }
         PQreset(handle)
         Self.prepareSession(handle)
@@ -129,7 +129,7 @@ struct ConnectionState: ~Copyable {
         preparedStatements.removeAll()  // they belonged to the old session
     }
 
-    private static let closedError = PostgresError(kind: .connectionLost, message: "the connection is closed")
+    static let closedError = PostgresError(kind: .connectionLost, message: "the connection is closed")
 
     // MARK: State
 
@@ -252,7 +252,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Refuses what cannot be sent faithfully, instead of letting C strings cut it short.
-    private static func validate(_ statement: Statement) throws(PostgresError) {
+    static func validate(_ statement: Statement) throws(PostgresError) {
         if containsNUL(statement.sql) {
             throw PostgresError(kind: .invalidQuery, message: "the SQL text contains a NUL byte", query: statement.sql)
         }
@@ -369,7 +369,7 @@ struct ConnectionState: ~Copyable {
     }
 
     /// Writes what libpq has queued, waiting for the socket by `deadline`.
-    private mutating func flush(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
+    mutating func flush(_ statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) {
         while true {
             switch PQflush(handle) {
             case 0:
@@ -414,7 +414,7 @@ struct ConnectionState: ~Copyable {
 
     /// Waits until libpq holds the next result, or knows there is none, then takes it;
     /// so `PQgetResult` never blocks. Throws when `deadline` passes first.
-    private mutating func nextResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
+    mutating func nextResult(of statement: Statement, on handle: OpaquePointer, by deadline: Deadline?) throws(PostgresError) -> OpaquePointer? {
         while PQisBusy(handle) != 0 {
             guard Self.waitForSocket(of: handle, events: Int16(POLLIN), until: deadline) else {
                 throw abandon(statement, on: handle)
@@ -501,14 +501,14 @@ struct ConnectionState: ~Copyable {
 
     // MARK: Results and errors
 
-    private func unsupported(_ what: String, _ statement: Statement) -> PostgresError {
+    func unsupported(_ what: String, _ statement: Statement) -> PostgresError {
         PostgresError(kind: .client, message: "\(what) is not supported by this client; the statement was abandoned", query: statement.sql)
     }
 
     /// The error for a failed statement: a server error with its diagnostics, or a
     /// lost connection when libpq reports the connection bad or the server sent a FATAL
     /// error (after which it always closes the session).
-    private mutating func failure(_ result: OpaquePointer?, _ statement: Statement) -> PostgresError {
+    mutating func failure(_ result: OpaquePointer?, _ statement: Statement) -> PostgresError {
         var error: PostgresError
         if let result, let primary = Self.field(result, "M") {
             error = PostgresError(

@@ -39,15 +39,7 @@ extension PostgresConnection {
         precondition(retries >= 0, "retries must not be negative")
         var attempt = 0
         while true {
-            switch transactionStatus {
-            case .inTransaction, .inFailedTransaction, .active:
-                throw PostgresError(
-                    kind: .invalidUsage,
-                    message: "a transaction is already open on this connection; transactions do not nest (use SAVEPOINT inside the outer one)"
-                )
-            case .idle, .unknown:
-                break  // .unknown: BEGIN reports the broken connection
-            }
+            try checkNoTransactionOpen()
             try command("BEGIN ISOLATION LEVEL \(isolation.rawValue)")
 
             let value: Result
@@ -77,7 +69,86 @@ extension PostgresConnection {
         }
     }
 
+    /// Opens a transaction with `BEGIN` and runs `queries` in the same round trip
+    /// (``pipeline(_:)``); returns their rows. End the transaction with
+    /// ``commit(after:)`` or ``rollback()``: together, a transaction that reads,
+    /// decides and writes in two round trips, where ``transaction(isolation:retries:_:)``
+    /// takes one more for `BEGIN` and one for `COMMIT`. If a query fails, the
+    /// transaction is rolled back and the error thrown.
+    @discardableResult
+    public func begin(
+        isolation: PostgresIsolationLevel = .readCommitted, with queries: [PostgresQuery]
+    ) throws(PostgresError) -> [PostgresRows] {
+        try checkNoTransactionOpen()
+        do throws(PostgresError) {
+            return Array(try pipeline([PostgresQuery(sql: "BEGIN ISOLATION LEVEL \(isolation.rawValue)")] + queries).dropFirst())
+        } catch {
+            rollbackAfterFailure()
+            throw error
+        }
+    }
+
+    /// Runs `queries` and `COMMIT` in one round trip, ending the transaction that
+    /// ``begin(isolation:with:)`` opened; returns the queries' rows. As at the end of
+    /// ``transaction(isolation:retries:_:)``: if a query fails, the transaction is
+    /// rolled back and the error thrown; if the connection is lost, the error has
+    /// kind `.commitOutcomeUnknown`, for the transaction may have committed.
+    @discardableResult
+    public func commit(after queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
+        try checkCommittable()
+        let rows: [PostgresRows]
+        do throws(PostgresError) {
+            rows = try pipeline(queries + [PostgresQuery(sql: "COMMIT")])
+        } catch let error where error.isConnectionLost {
+            throw Self.commitOutcomeUnknown(error)
+        } catch {
+            rollbackAfterFailure()
+            throw error
+        }
+        if rows.last?.commandTag == "ROLLBACK" {
+            throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
+        }
+        return Array(rows.dropLast())
+    }
+
+    /// Rolls back the open transaction, if any (best effort, as after a failure).
+    public func rollback() {
+        rollbackAfterFailure()
+    }
+
+    private func checkNoTransactionOpen() throws(PostgresError) {
+        switch transactionStatus {
+        case .inTransaction, .inFailedTransaction, .active:
+            throw PostgresError(
+                kind: .invalidUsage,
+                message: "a transaction is already open on this connection; transactions do not nest (use SAVEPOINT inside the outer one)"
+            )
+        case .idle, .unknown:
+            break  // .unknown: BEGIN reports the broken connection
+        }
+    }
+
+    private static func commitOutcomeUnknown(_ error: PostgresError) -> PostgresError {
+        var unknown = error
+        unknown.kind = .commitOutcomeUnknown
+        unknown.message = "the connection was lost while committing, so the transaction may or may not have committed (\(error.message))"
+        return unknown
+    }
+
     private func commit() throws(PostgresError) {
+        try checkCommittable()
+        do throws(PostgresError) {
+            let result = try command("COMMIT")
+            if result.commandTag == "ROLLBACK" {
+                throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
+            }
+        } catch let error where error.isConnectionLost {
+            throw Self.commitOutcomeUnknown(error)
+        }
+    }
+
+    /// Throws unless a transaction is open and has not failed (then rolling it back).
+    private func checkCommittable() throws(PostgresError) {
         switch transactionStatus {
         case .inTransaction:
             break
@@ -97,17 +168,6 @@ extension PostgresConnection {
             // The session is gone before COMMIT was sent: PostgreSQL aborts the open
             // transaction of a lost session, so it certainly did not commit.
             throw PostgresError(kind: .connectionLost, message: "the connection was lost before COMMIT; the transaction did not commit")
-        }
-        do throws(PostgresError) {
-            let result = try command("COMMIT")
-            if result.commandTag == "ROLLBACK" {
-                throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
-            }
-        } catch let error where error.isConnectionLost {
-            var unknown = error
-            unknown.kind = .commitOutcomeUnknown
-            unknown.message = "the connection was lost while committing, so the transaction may or may not have committed (\(error.message))"
-            throw unknown
         }
     }
 

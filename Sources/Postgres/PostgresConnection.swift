@@ -66,6 +66,17 @@ public final class PostgresConnection: Sendable {
         try self.query(query).affectedRowCount
     }
 
+    /// Runs `queries` in one round trip (libpq's pipeline mode) and returns the rows of
+    /// each, in order. If one fails, the server skips those after it and its error is
+    /// thrown, as ``query(_:)`` throws; outside a transaction block, the statements run
+    /// as one implicit transaction, so a failure undoes them all.
+    @discardableResult
+    public func pipeline(_ queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
+        try state.withLock { (state: inout sending ConnectionState) throws(PostgresError) -> [PostgresRows] in
+            try state.executePipeline(queries)
+        }
+    }
+
     /// Runs SQL text that may hold several statements separated by semicolons, without
     /// parameters (libpq's simple query protocol): for migrations and
     /// fixed commands. Outside a transaction block, the statements run as one implicit

@@ -45,9 +45,12 @@ enum SaveOutcome: Sendable {
 }
 
 /// Runs a batch of saves in one transaction, with one statement per step for all
-/// of them: look up credentials, clubs and records; smart-match; insert; update;
-/// commit. Each save gets the answer it would have got alone; every answer waits
-/// for the COMMIT that makes it durable.
+/// of them: look up credentials, clubs and records; smart-match; insert; update.
+/// Each save gets the answer it would have got alone; every answer waits for the
+/// COMMIT that makes it durable.
+///
+/// The transaction takes two round trips, three with smart matching: `BEGIN`
+/// travels with the lookup and `COMMIT` with the writes, in libpq's pipeline mode.
 ///
 /// Only saves that succeed are done here. Anything that would be an error, and
 /// any save a failed statement takes down with the batch (a unique violation
@@ -61,22 +64,25 @@ enum SaveBatch<Record: PersonRecord> {
         _ jobs: [SaveJob<Record>], database: PostgresConnectionPool, rateLimiter: ClientRateLimiter?,
         logger: Logger = Logger(label: "connector-receiver")
     ) -> [SaveOutcome] {
-        var outcomes: [SaveOutcome] = []
+        var decided: Plan?
         do {
-            try database.withConnection { connection in
-                try connection.transaction { connection in
-                    outcomes = try plan(jobs, rateLimiter: rateLimiter, on: connection)
+            return try database.withConnection { connection in
+                do {
+                    let plan = try decide(jobs, rateLimiter: rateLimiter, on: connection)
+                    decided = plan
+                    return try write(plan, jobs, on: connection)
+                } catch {
+                    connection.rollback()
+                    throw error
                 }
             }
-            return outcomes
         } catch let error as PostgresError {
             if error.kind == .commitOutcomeUnknown {
-                // Only COMMIT reports this, so every save has its planned outcome; if
+                // Only COMMIT reports this, so every save has its decided outcome; if
                 // not, none of them may be taken for done.
-                guard outcomes.count == jobs.count else { return jobs.map { _ in .failure(Problem.outcomeUnknown()) } }
-                return outcomes.map { outcome in
-                    if case .response = outcome { return .failure(Problem.outcomeUnknown()) }
-                    return outcome
+                guard let decided else { return jobs.map { _ in .failure(Problem.outcomeUnknown()) } }
+                return decided.outcomes.enumerated().map { index, outcome in
+                    decided.writes(index) ? .failure(Problem.outcomeUnknown()) : outcome
                 }
             }
             if let problem = Problem.from(error) { return jobs.map { _ in .failure(problem) } }
@@ -98,11 +104,28 @@ enum SaveBatch<Record: PersonRecord> {
         case unchanged(Record)
     }
 
-    /// Decides and performs every save that can succeed; the rest stay `.alone`.
-    private static func plan(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> [SaveOutcome] {
-        var outcomes = [SaveOutcome](repeating: .alone, count: jobs.count)
-        let lookups = try Store.lookUp(
-            jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }, on: connection)
+    /// What the batch will do, decided inside its open transaction.
+    private struct Plan {
+        /// Each save's outcome unless it is written: `.alone`, or a failure (429).
+        var outcomes: [SaveOutcome]
+        var inserts: [Int] = []
+        var updates: [(index: Int, current: Record)] = []
+        var unchanged: [(index: Int, current: Record)] = []
+
+        /// Whether the save at `index` is one the COMMIT answers.
+        func writes(_ index: Int) -> Bool {
+            inserts.contains(index) || updates.contains { $0.index == index } || unchanged.contains { $0.index == index }
+        }
+    }
+
+    /// Opens the transaction with the lookup and decides every save that can
+    /// succeed; the rest stay `.alone`.
+    private static func decide(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
+        var plan = Plan(outcomes: [SaveOutcome](repeating: .alone, count: jobs.count))
+        let lookupRows = try connection.begin(with: [
+            Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
+        ])
+        let lookups = try Store.lookups(in: lookupRows[0], count: jobs.count)
         var writes = [Write?](repeating: nil, count: jobs.count)
         var matching: [(index: Int, key: MatchKey)] = []
         for (index, job) in jobs.enumerated() {
@@ -130,7 +153,6 @@ enum SaveBatch<Record: PersonRecord> {
             writes[index] = .update(match)
         }
 
-        var inserts: [Int] = [], updates: [(index: Int, current: Record)] = [], unchanged: [(index: Int, current: Record)] = []
         for (index, write) in writes.enumerated() {
             guard let write else { continue }
             if case .unchanged = write {} else {
@@ -139,27 +161,38 @@ enum SaveBatch<Record: PersonRecord> {
             }
             // Only saves done here spend the client's tokens; those run alone spend theirs there.
             if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(jobs[index].clientId) {
-                outcomes[index] = .failure(Problem.rateLimited(clientId: jobs[index].clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds))
+                plan.outcomes[index] = .failure(Problem.rateLimited(clientId: jobs[index].clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds))
                 continue
             }
             switch write {
-            case .insert: inserts.append(index)
-            case .update(let current): updates.append((index, current))
-            case .unchanged(let current): unchanged.append((index, current))
+            case .insert: plan.inserts.append(index)
+            case .update(let current): plan.updates.append((index, current))
+            case .unchanged(let current): plan.unchanged.append((index, current))
             }
         }
+        return plan
+    }
 
-        let inserted = try Store.insertAll(inserts.map { (jobs[$0].clientId, jobs[$0].input) }, on: connection)
-        for (index, record) in zip(inserts, inserted) {
-            outcomes[index] = .response(RequestSupport.record(
-                record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)"))
+    /// Writes what `plan` decided and commits, in one round trip; then the answers.
+    private static func write(_ plan: Plan, _ jobs: [SaveJob<Record>], on connection: PostgresConnection) throws -> [SaveOutcome] {
+        let insert = try Store.insertAll(plan.inserts.map { (jobs[$0].clientId, jobs[$0].input) })
+        let update = try Store.updateAll(plan.updates.map { (jobs[$0.index].clientId, $0.current, jobs[$0.index].input) })
+        let resolve = Store.resolveSyncErrors(of: plan.unchanged.map { (jobs[$0.index].clientId, $0.current) })
+        var results = try connection.commit(after: [insert?.query, update?.query, resolve].compactMap { $0 })[...]
+
+        var outcomes = plan.outcomes
+        if let insert {
+            for (index, record) in zip(plan.inserts, try Store.ordered(results.removeFirst(), ids: insert.ids)) {
+                outcomes[index] = .response(RequestSupport.record(
+                    record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)"))
+            }
         }
-        let updated = try Store.updateAll(updates.map { (jobs[$0.index].clientId, $0.current, jobs[$0.index].input) }, on: connection)
-        for ((index, _), record) in zip(updates, updated) {
-            outcomes[index] = .response(RequestSupport.record(record.json, version: record.version))
+        if let update {
+            for ((index, _), record) in zip(plan.updates, try Store.ordered(results.removeFirst(), ids: update.ids)) {
+                outcomes[index] = .response(RequestSupport.record(record.json, version: record.version))
+            }
         }
-        try Store.resolveSyncErrors(of: unchanged.map { (jobs[$0.index].clientId, $0.current) }, on: connection)
-        for (index, current) in unchanged {
+        for (index, current) in plan.unchanged {
             outcomes[index] = .response(RequestSupport.record(current.json, version: current.version))
         }
         return outcomes

@@ -15,11 +15,12 @@ struct Prospect: Sendable {
     var version: Int
 
     /// The select list (table alias `p`). The staff owner is looked up per row
-    /// through the unique (client, lower(email)) index: a join would let the
-    /// planner hash the whole staff list for a statement over a few rows.
+    /// by `staff_id_by_email` (migration 0003), which goes through the unique
+    /// (client, lower(email)) index: a join, or the same lookup inline, lets the
+    /// planner scan the whole staff list.
     static let selectList = "p.id, " + PersonFields.columnNames.map { "p.\($0)" }.joined(separator: ", ")
         + ", p.lead_source_id, p.staff_owner_email, "
-        + "(SELECT s.id FROM staff s WHERE s.client_id = p.client_id AND lower(s.email) = lower(p.staff_owner_email)) AS staff_owner_id"
+        + "staff_id_by_email(p.client_id, p.staff_owner_email) AS staff_owner_id"
         + ", p.status, p.member_id, p.created_at, p.updated_at, p.version"
         + ", (extract(epoch FROM p.updated_at) * 1000000)::bigint AS updated_micros"
 

@@ -21,13 +21,11 @@ extension PersonStore {
         var current: Record?
     }
 
-    /// One statement for the whole batch. The password is checked afterwards, in
-    /// Swift: a save with a wrong one may have locked the claimed client's record,
-    /// but only for this batch's transaction, and nothing is written for it.
-    /// Records of suspended or unknown clients are not locked at all.
-    static func lookUp(
-        _ saves: [(clientId: String, username: String, externalId: String, clubId: String)], on connection: PostgresConnection
-    ) throws -> [Lookup] {
+    /// One statement for the whole batch (read by `lookups(in:count:)`). The password
+    /// is checked afterwards, in Swift: a save with a wrong one may have locked the
+    /// claimed client's record, but only for this batch's transaction, and nothing is
+    /// written for it. Records of suspended or unknown clients are not locked at all.
+    static func lookUp(_ saves: [(clientId: String, username: String, externalId: String, clubId: String)]) -> PostgresQuery {
         let parameters = BatchParameters.rows(saves.enumerated().map { index, save in
             ["n": .number(Double(index)), "client_id": .string(save.clientId), "username": .string(save.username),
              "external_id": .string(save.externalId), "club_id": .string(save.clubId)]
@@ -45,8 +43,12 @@ extension PersonStore {
                 FOR UPDATE OF p
             ) f ON true
             """ }
-        let rows = try connection.query(PostgresQuery(sql: sql, bindings: [parameters]))
-        var lookups = [Lookup](repeating: Lookup(), count: saves.count)
+        return PostgresQuery(sql: sql, bindings: [parameters])
+    }
+
+    /// The rows of `lookUp`, one `Lookup` per save, in order.
+    static func lookups(in rows: PostgresRows, count: Int) throws -> [Lookup] {
+        var lookups = [Lookup](repeating: Lookup(), count: count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
             lookups[index] = Lookup(
@@ -57,10 +59,11 @@ extension PersonStore {
         return lookups
     }
 
-    /// Inserts new records; returns them as stored, in order. The records' open
-    /// sync errors (by external id) are resolved in the same statement.
-    static func insertAll(_ inputs: [(clientId: String, input: Record.Input)], on connection: PostgresConnection) throws -> [Record] {
-        guard !inputs.isEmpty else { return [] }
+    /// Inserts new records, which return as stored (read them with `ordered(_:ids:)`
+    /// and the ids given); nil when there are none. The records' open sync errors (by
+    /// external id) are resolved in the same statement.
+    static func insertAll(_ inputs: [(clientId: String, input: Record.Input)]) throws -> (query: PostgresQuery, ids: [UUID])? {
+        guard !inputs.isEmpty else { return nil }
         var ids: [UUID] = []
         let parameters = try BatchParameters.rows(inputs.map { clientId, input in
             let id = RecordID.make()
@@ -78,18 +81,18 @@ extension PersonStore {
             """
         }
         let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(inputs.map(\.clientId)))]
-        return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
+        return (PostgresQuery(sql: sql, bindings: bindings), ids)
     }
 
-    /// Writes new inputs over records; returns them as stored, in order, each
-    /// with its version moved on. The records' open sync errors are resolved in
-    /// the same statement.
+    /// Writes new inputs over records, which return as stored, each with its version
+    /// moved on (read them with `ordered(_:ids:)`); nil when there are none. The
+    /// records' open sync errors are resolved in the same statement.
     ///
     /// The records are also named by the arrays `$3` and `$4`: a join with the
     /// JSON rows alone leaves the planner free to scan the whole table (it
     /// assumes 100 of them), which it did when the table had just grown.
-    static func updateAll(_ changes: [(clientId: String, current: Record, input: Record.Input)], on connection: PostgresConnection) throws -> [Record] {
-        guard !changes.isEmpty else { return [] }
+    static func updateAll(_ changes: [(clientId: String, current: Record, input: Record.Input)]) throws -> (query: PostgresQuery, ids: [UUID])? {
+        guard !changes.isEmpty else { return nil }
         let parameters = try BatchParameters.rows(changes.map { try columnValues($0.input, clientId: $0.clientId, id: $0.current.id) })
         let sql = try StatementCache.sql(Record.self, "updateAll") {
             let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
@@ -104,19 +107,19 @@ extension PersonStore {
         }
         let ids = changes.map(\.current.id)
         let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(changes.map(\.clientId))), PostgresBinding(ids)]
-        return try ordered(try connection.query(PostgresQuery(sql: sql, bindings: bindings)), ids: ids)
+        return (PostgresQuery(sql: sql, bindings: bindings), ids)
     }
 
     /// Resolves the open sync errors of records a save left unchanged: the save
-    /// succeeded, so what it was rejected for before is settled.
-    static func resolveSyncErrors(of records: [(clientId: String, record: Record)], on connection: PostgresConnection) throws {
-        guard !records.isEmpty else { return }
+    /// succeeded, so what it was rejected for before is settled. nil when there are none.
+    static func resolveSyncErrors(of records: [(clientId: String, record: Record)]) -> PostgresQuery? {
+        guard !records.isEmpty else { return nil }
         let parameters = BatchParameters.rows(records.map { clientId, record in
             ["client_id": .string(clientId), "id": .string(record.id.lowercasedString), "external_id": .optional(record.input.person.externalId)]
         })
-        try connection.execute(PostgresQuery(
+        return PostgresQuery(
             sql: resolvingSyncErrors(of: "json_to_recordset($1::json) AS p(client_id text, id uuid, external_id text)", resource: "$2", clientIds: "$3"),
-            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map(\.clientId)))]))
+            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map(\.clientId)))])
     }
 
     /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
@@ -151,8 +154,8 @@ extension PersonStore {
         return JSONObject(members)
     }
 
-    /// The statement's records in the order of `ids`.
-    private static func ordered(_ rows: PostgresRows, ids: [UUID]) throws -> [Record] {
+    /// The records of `insertAll`'s or `updateAll`'s statement, in the order of `ids`.
+    static func ordered(_ rows: PostgresRows, ids: [UUID]) throws -> [Record] {
         var byId: [UUID: Record] = [:]
         byId.reserveCapacity(ids.count)
         for row in rows {

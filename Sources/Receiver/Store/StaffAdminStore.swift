@@ -14,11 +14,22 @@ public enum StaffAdminStore {
     ) throws -> [StaffRecord] {
         let afterEmail = after?.email
         let afterId = after?.id
+        if let email {
+            // At most one staff member: found by id through `staff_id_by_email`, in
+            // a statement of its own. One statement for both cases would have one
+            // generic plan, which scans the whole list and lowercases every email.
+            return try connection.query("""
+                SELECT \(unescaped: StaffRecord.columns) FROM staff
+                WHERE client_id = \(clientId) AND id = staff_id_by_email(\(clientId), \(email))
+                  AND (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
+                  AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
+                LIMIT \(limit)
+                """).map(StaffRecord.init(row:))
+        }
         return try connection.query("""
             SELECT \(unescaped: StaffRecord.columns) FROM staff
             WHERE client_id = \(clientId)
               AND (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
-              AND (\(email)::text IS NULL OR lower(email) = lower(\(email)))
               AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
             ORDER BY lower(email), id
             LIMIT \(limit)
@@ -34,7 +45,7 @@ public enum StaffAdminStore {
     public static func find(email: String, clientId: String, on connection: PostgresConnection, forUpdate: Bool = false) throws -> StaffRecord? {
         try connection.query("""
             SELECT \(unescaped: StaffRecord.columns) FROM staff
-            WHERE client_id = \(clientId) AND lower(email) = lower(\(email)) \(unescaped: forUpdate ? "FOR UPDATE" : "")
+            WHERE client_id = \(clientId) AND id = staff_id_by_email(\(clientId), \(email)) \(unescaped: forUpdate ? "FOR UPDATE" : "")
             """).first.map(StaffRecord.init(row:))
     }
 
