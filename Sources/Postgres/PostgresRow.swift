@@ -9,24 +9,25 @@
 /// Every failure is a ``PostgresError`` of kind `.decoding` whose message names the
 /// column, its PostgreSQL type and the requested Swift type.
 public struct PostgresRow: Sendable {
-    let storage: PostgresResultStorage
-    let row: Int
+    @usableFromInline let storage: PostgresResultStorage
+    @usableFromInline let row: Int
 
     /// The row's columns, in order.
     public var columns: [PostgresColumn] { storage.columns }
 
     /// Decodes the column at `index` (0-based).
+    ///
+    /// The decoding methods are `@inlinable` so that they are specialized for the
+    /// caller's types: unspecialized, every value decoded looked up type metadata at
+    /// run time (BENCHMARKS.md).
+    @inlinable
     public func decode<Value: PostgresDecodable>(_ index: Int, as type: Value.Type = Value.self) throws(PostgresError) -> Value {
-        guard storage.columns.indices.contains(index) else {
-            throw PostgresError(
-                kind: .decoding,
-                message: "no column at index \(index): the result has \(storage.columns.count) column(s) (\(columnList))"
-            )
-        }
+        guard storage.columns.indices.contains(index) else { throw noColumnError(at: index) }
         return try decodeValue(at: index, as: type)
     }
 
     /// Decodes the column named `name` (the first one, if several share the name).
+    @inlinable
     public func decode<Value: PostgresDecodable>(_ name: String, as type: Value.Type = Value.self) throws(PostgresError) -> Value {
         try decodeValue(at: index(of: name), as: type)
     }
@@ -54,7 +55,8 @@ public struct PostgresRow: Sendable {
         value(at: try index(of: name)) == nil
     }
 
-    private func value(at column: Int) -> String? {
+    @usableFromInline
+    func value(at column: Int) -> String? {
         storage.values[row * storage.columns.count + column]
     }
 
@@ -62,7 +64,8 @@ public struct PostgresRow: Sendable {
         storage.columns.isEmpty ? "none" : storage.columns.map(\.name).joined(separator: ", ")
     }
 
-    private func index(of name: String) throws(PostgresError) -> Int {
+    @usableFromInline
+    func index(of name: String) throws(PostgresError) -> Int {
         guard let index = storage.columnIndexByName[name] else {
             throw PostgresError(
                 kind: .decoding,
@@ -73,26 +76,43 @@ public struct PostgresRow: Sendable {
         return index
     }
 
-    private func decodeValue<Value: PostgresDecodable>(at index: Int, as type: Value.Type) throws(PostgresError) -> Value {
-        let column = storage.columns[index]
-        // Only built for an error: decoding runs for every column of every row.
-        var place: String { "column \"\(column.name)\" (index \(index), PostgreSQL type \(column.dataType))" }
+    @inlinable
+    func decodeValue<Value: PostgresDecodable>(at index: Int, as type: Value.Type) throws(PostgresError) -> Value {
         guard let text = value(at: index) else {
             if let null = Value.postgresNullValue { return null }
-            throw PostgresError(
-                kind: .decoding,
-                message: "\(place) is NULL, but \(Value.self) is not optional; decode it as Optional<\(Value.self)> to accept NULL",
-                column: column.name
-            )
+            throw nullError(at: index, as: Value.self)
         }
         do {
-            return try Value(postgresText: text, type: column.dataType)
+            return try Value(postgresText: text, type: storage.columns[index].dataType)
         } catch {
-            throw PostgresError(
-                kind: .decoding,
-                message: "cannot decode \(place) as \(Value.self): \(error)",
-                column: column.name
-            )
+            throw decodingError(at: index, as: Value.self, error)
         }
+    }
+
+    // The errors are built out of line, only when thrown.
+
+    @usableFromInline
+    func noColumnError(at index: Int) -> PostgresError {
+        PostgresError(kind: .decoding, message: "no column at index \(index): the result has \(storage.columns.count) column(s) (\(columnList))")
+    }
+
+    @usableFromInline
+    func nullError(at index: Int, as type: Any.Type) -> PostgresError {
+        let column = storage.columns[index]
+        return PostgresError(
+            kind: .decoding,
+            message: "\(place(index)) is NULL, but \(type) is not optional; decode it as Optional<\(type)> to accept NULL",
+            column: column.name
+        )
+    }
+
+    @usableFromInline
+    func decodingError(at index: Int, as type: Any.Type, _ error: any Error) -> PostgresError {
+        PostgresError(kind: .decoding, message: "cannot decode \(place(index)) as \(type): \(error)", column: storage.columns[index].name)
+    }
+
+    private func place(_ index: Int) -> String {
+        let column = storage.columns[index]
+        return "column \"\(column.name)\" (index \(index), PostgreSQL type \(column.dataType))"
     }
 }

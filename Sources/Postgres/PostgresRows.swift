@@ -43,13 +43,14 @@ public struct PostgresRows: RandomAccessCollection, Sendable {
 }
 
 /// The values of a result, shared by the rows that point into it.
+@usableFromInline
 final class PostgresResultStorage: Sendable {
-    let columns: [PostgresColumn]
+    @usableFromInline let columns: [PostgresColumn]
     let rowCount: Int
     /// Row-major: row r, column c is at `r * columns.count + c`. nil is SQL NULL.
-    let values: [String?]
+    @usableFromInline let values: [String?]
     /// The first column with each name (SQL allows duplicates; the first wins, as in psql).
-    let columnIndexByName: [String: Int]
+    @usableFromInline let columnIndexByName: [String: Int]
 
     init(columns: [PostgresColumn], rowCount: Int, values: [String?]) {
         self.columns = columns

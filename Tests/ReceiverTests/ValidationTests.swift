@@ -63,6 +63,33 @@ import Testing
         #expect(!EmailAddress.isValid(email))
     }
 
+    /// The ASCII fast path must agree with the general check on every ASCII input:
+    /// random strings over the characters that matter, with valid ones mixed in.
+    @Test func asciiEmailCheckAgreesWithTheGeneralOne() {
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("aZ09.-@_+!~ \"()[],;:\\é".unicodeScalars).filter(\.isASCII)
+        var checked = 0, valid = 0
+        for round in 0..<20_000 {
+            var text = ""
+            // Every fourth from characters a local part may hold, so that many pass.
+            let characters = round % 4 == 0 ? Array("aZ09._+!~".unicodeScalars) : alphabet
+            for _ in 0..<Int.random(in: 0...20, using: &generator) {
+                text.unicodeScalars.append(characters.randomElement(using: &generator)!)
+            }
+            // Random local parts before a valid domain: many of these are valid.
+            if round % 2 == 0 { text += "@example.com" }
+            if round % 7 == 0 { text += "." + String(repeating: "x", count: Int.random(in: 0...70, using: &generator)) }
+            var copy = text
+            let fast = copy.withUTF8(EmailAddress.asciiVerdict)
+            #expect(fast == EmailAddress.isValidUnicode(text), "\(text)")
+            checked += 1
+            if fast == true { valid += 1 }
+        }
+        #expect(checked == 20_000 && valid > 1000)
+        var nonASCII = "zoë@exämple.com"
+        #expect(nonASCII.withUTF8(EmailAddress.asciiVerdict) == nil)
+    }
+
     @Test func validatesMembers() throws {
         let failure = MemberInput.parse(try object("""
             {"clubId": "c1", "firstName": "A", "membershipStatus": "paused", "joinDate": "2026-01-10", "expiryDate": "2025-01-10"}
