@@ -29,7 +29,7 @@ public final class ReceiverService: Sendable {
             publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
             verifier: ConnectionVerifier = ConnectionVerifier(),
             clientRateLimit: ClientRateLimiter.Settings? = nil,
-            saveLanes: Int = 4
+            saveLanes: Int = 2
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument

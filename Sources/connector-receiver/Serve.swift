@@ -32,7 +32,7 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Seconds a request waits for a database connection before a 503. (env: RECEIVER_POOL_TIMEOUT, default 5)", valueName: "seconds"))
     var poolTimeout: Double?
 
-    @Option(help: ArgumentHelp("Batches of concurrent saves (PUT …/by-external-id) that run at once, each one transaction on a pooled connection; saves arriving together share a transaction and one COMMIT. 0 runs every save in its own transaction. (env: RECEIVER_SAVE_LANES, default 4)", valueName: "n"))
+    @Option(help: ArgumentHelp("Batches of concurrent saves (PUT …/by-external-id) that run at once, each one transaction on a pooled connection; saves arriving together share a transaction and one COMMIT. 0 runs every save in its own transaction. (env: RECEIVER_SAVE_LANES, default 2)", valueName: "n"))
     var saveLanes: Int?
 
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
@@ -270,7 +270,7 @@ struct ServeSettings {
         self.server = server
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
-        self.saveLanes = try integer(options.saveLanes, "RECEIVER_SAVE_LANES", default: 4, range: 0...1000, name: "save-lanes")
+        self.saveLanes = try integer(options.saveLanes, "RECEIVER_SAVE_LANES", default: 2, range: 0...1000, name: "save-lanes")
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double
