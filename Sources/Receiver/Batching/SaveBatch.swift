@@ -49,8 +49,8 @@ enum SaveOutcome: Sendable {
 /// Each save gets the answer it would have got alone; every answer waits for the
 /// COMMIT that makes it durable.
 ///
-/// The transaction takes two round trips, three with smart matching: `BEGIN`
-/// travels with the lookup and `COMMIT` with the writes, in libpq's pipeline mode.
+/// The transaction takes two round trips, with libpq's pipeline mode: `BEGIN`,
+/// the lookup and smart matching in one, the writes and `COMMIT` in the other.
 ///
 /// Only saves that succeed are done here. Anything that would be an error, and
 /// any save a failed statement takes down with the batch (a unique violation
@@ -122,35 +122,34 @@ enum SaveBatch<Record: PersonRecord> {
     /// succeed; the rest stay `.alone`.
     private static func decide(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
         var plan = Plan(outcomes: [SaveOutcome](repeating: .alone, count: jobs.count))
-        let lookupRows = try connection.begin(with: [
+        // Smart matching goes out with the lookup, for every save it could concern;
+        // the matches of saves that turn out not to need them are left unused.
+        let keyed = jobs.indices.compactMap { index in MatchKey(jobs[index].input.person).map { (index: index, key: $0) } }
+        let matchQuery = Store.smartMatchQuery(keyed.map { (jobs[$0.index].clientId, jobs[$0.index].externalId, $0.key) })
+        let rows = try connection.begin(with: [
             Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
-        ])
-        let lookups = try Store.lookups(in: lookupRows[0], count: jobs.count)
+        ] + (matchQuery.map { [$0] } ?? []))
+        let lookups = try Store.lookups(in: rows[0], count: jobs.count)
+        var matches = [Record??](repeating: nil, count: jobs.count)  // .some(nil): matched nothing
+        if matchQuery != nil {
+            for (entry, match) in zip(keyed, try Store.smartMatches(in: rows[1], count: keyed.count)) { matches[entry.index] = .some(match) }
+        }
+
         var writes = [Write?](repeating: nil, count: jobs.count)
-        var matching: [(index: Int, key: MatchKey)] = []
+        var adopted = Set<UUID>()
         for (index, job) in jobs.enumerated() {
             let lookup = lookups[index]
             guard let options = authenticatedOptions(job, lookup) else { continue }
             guard (try? RequestSupport.checkIfMatch(job.request, currentVersion: lookup.current?.version)) != nil else { continue }
             if let current = lookup.current {
                 writes[index] = job.input == current.input ? .unchanged(current) : .update(current)
-            } else if options.smartMatch, let key = MatchKey(job.input.person) {
-                matching.append((index, key))
+            } else if options.smartMatch, case .some(.some(let match)) = matches[index] {
+                // Alone, after this batch, the second save sees the record taken and creates one.
+                guard adopted.insert(match.id).inserted else { continue }
+                writes[index] = .update(match)
             } else {
                 writes[index] = .insert
             }
-        }
-
-        let matches = try Store.smartMatches(matching.map { (jobs[$0.index].clientId, $0.key) }, on: connection)
-        var adopted = Set<UUID>()
-        for ((index, _), match) in zip(matching, matches) {
-            guard let match else {
-                writes[index] = .insert
-                continue
-            }
-            // Alone, after this batch, the second save sees the record taken and creates one.
-            guard adopted.insert(match.id).inserted else { continue }
-            writes[index] = .update(match)
         }
 
         for (index, write) in writes.enumerated() {

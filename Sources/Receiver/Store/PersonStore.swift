@@ -112,8 +112,8 @@ enum PersonStore<Record: PersonRecord> {
     /// rule that finds anything decides — email and mobile, then email, then
     /// mobile — and exactly one match is adopted; several are ambiguous (nil: create).
     static func smartMatch(_ person: PersonFields, clientId: String, on connection: PostgresConnection) throws -> Record? {
-        guard let key = MatchKey(person) else { return nil }
-        return try smartMatches([(clientId, key)], on: connection)[0]
+        guard let key = MatchKey(person), let query = smartMatchQuery([(clientId, nil, key)]) else { return nil }
+        return try smartMatches(in: try connection.query(query), count: 1)[0]
     }
 
     /// Smart matching for several saves in one statement; one result per key, in order.
@@ -124,30 +124,40 @@ enum PersonStore<Record: PersonRecord> {
     /// re-checked (`FOR UPDATE` re-evaluates the WHERE clause), so two
     /// transactions cannot adopt the same record; within one batch, the caller
     /// must not let two saves adopt the same record.
-    static func smartMatches(_ keys: [(clientId: String, key: MatchKey)], on connection: PostgresConnection) throws -> [Record?] {
-        guard !keys.isEmpty else { return [] }
+    ///
+    /// A key whose `externalId` already names a record matches nothing: a batch
+    /// sends this statement with its lookup, before it knows which saves are new.
+    /// Read the rows with `smartMatches(in:count:)`; nil when there are no keys.
+    static func smartMatchQuery(_ keys: [(clientId: String, externalId: String?, key: MatchKey)]) -> PostgresQuery? {
+        guard !keys.isEmpty else { return nil }
         let parameters = BatchParameters.rows(keys.enumerated().map { index, entry in
-            ["n": .number(Double(index)), "client_id": .string(entry.clientId), "first_name": .string(entry.key.first),
-             "last_name": .string(entry.key.last), "email": .optional(entry.key.email), "mobile": .optional(entry.key.mobile)]
+            ["n": .number(Double(index)), "client_id": .string(entry.clientId), "external_id": .optional(entry.externalId),
+             "first_name": .string(entry.key.first), "last_name": .string(entry.key.last),
+             "email": .optional(entry.key.email), "mobile": .optional(entry.key.mobile)]
         })
         let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
         let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
         let sql = StatementCache.sql(Record.self, "smartMatches") { """
             SELECT i.n, m.* FROM json_to_recordset($1::json)
-                AS i(n int, client_id text, first_name text, last_name text, email text, mobile text)
+                AS i(n int, client_id text, external_id text, first_name text, last_name text, email text, mobile text)
             CROSS JOIN LATERAL (
                 SELECT \(Record.selectList), \(emailMatches) AS email_matches, \(mobileMatches) AS mobile_matches
                 FROM \(Record.fromClause)
                 WHERE p.client_id = i.client_id AND p.external_id IS NULL
                   AND lower(p.first_name) = lower(i.first_name) AND lower(p.last_name) = lower(i.last_name)
                   AND (lower(p.email) = lower(i.email) OR p.mobile_digits = i.mobile)
+                  AND NOT EXISTS (SELECT FROM \(Record.table) x WHERE x.client_id = i.client_id AND x.external_id = i.external_id)
                 ORDER BY (\(emailMatches) AND \(mobileMatches)) DESC, \(emailMatches) DESC, p.id
                 LIMIT 2
                 FOR UPDATE OF p
             ) m
             """ }
-        let rows = try connection.query(PostgresQuery(sql: sql, bindings: [parameters]))
-        var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: keys.count)
+        return PostgresQuery(sql: sql, bindings: [parameters])
+    }
+
+    /// The rows of `smartMatchQuery`: the record each key adopts, if any, in order.
+    static func smartMatches(in rows: PostgresRows, count: Int) throws -> [Record?] {
+        var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
             candidates[index].append((try Record(row: row), try row.decode("email_matches", as: Bool.self), try row.decode("mobile_matches", as: Bool.self)))
