@@ -16,6 +16,25 @@ public struct RequestContext: Sendable {
 
     private let baseLogger: Logger
     private var requestLogger: Logger?
+    /// Where a deferred response goes; set by the server (nil in a context built by hand).
+    var responder: Responder?
+    /// Set once the handler has deferred its response.
+    var deferredResponse: DeferredResponse?
+
+    /// Takes the response out of the handler's hands: the handler returns at once
+    /// (what it returns is ignored) and the response goes out when the returned
+    /// object is completed, from any thread. For a handler whose answer waits on
+    /// work it does not do itself, such as a batch it joined, so that no thread
+    /// waits with it; the connection reads no further request until then. Once per
+    /// request. nil in a context not built by the server (a unit test): answer
+    /// directly there.
+    public mutating func deferResponse() -> DeferredResponse? {
+        precondition(deferredResponse == nil, "a request's response can be deferred once")
+        guard let responder else { return nil }
+        let deferred = DeferredResponse(responder)
+        deferredResponse = deferred
+        return deferred
+    }
 
     /// A context; the server builds one per request. Public so handlers can be unit-tested
     /// without a server.

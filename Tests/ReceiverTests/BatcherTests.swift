@@ -45,6 +45,37 @@ import Testing
         #expect(batcher.counts.batches == sizes.count && batcher.counts.jobs == 40)
     }
 
+    @Test func submittingWithoutWaitingDeliversOnTheLaneAndRefusesBeyondTheQueueBound() {
+        let release = DispatchSemaphore(value: 0)
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 1, maxQueued: 2), key: { $0.key }) { jobs in
+            release.wait()  // the lane is busy until the test lets it go
+            return jobs.map { $0.caller * 10 }
+        }
+        let delivered = Mutex([Int: Int]())
+        let done = DispatchGroup()
+        func submit(_ caller: Int) -> Bool {
+            done.enter()
+            let queued = batcher.submit(Job(caller: caller, key: nil)) { outcome in
+                delivered.withLock { $0[caller] = outcome }
+                done.leave()
+            }
+            if !queued { done.leave() }
+            return queued
+        }
+        #expect(submit(0))  // taken by the lane, which then blocks
+        for _ in 0..<300 where batcher.runningLanes == 0 { usleep(10_000) }
+        usleep(50_000)  // and has taken job 0 off the queue
+        #expect(submit(1) && submit(2))  // queued: the bound
+        #expect(!submit(3))  // refused, nothing queued
+        for _ in 0..<3 { release.signal() }
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(delivered.withLock { $0 } == [0: 0, 1: 10, 2: 20])
+        #expect(submit(4))  // room again
+        release.signal()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(delivered.withLock { $0[4] } == 40)
+    }
+
     @Test func aBatchHoldsAtMostMaxBatchSizeJobs() {
         let largest = Mutex(0)
         let batcher = Batcher<Job, Int>(settings: .init(lanes: 1, maxBatchSize: 3), key: { $0.key }) { jobs in

@@ -25,6 +25,7 @@ final class Route: Sendable {
     }
 
     var isInline: Bool { options.contains(.inline) }
+    var isAdmitted: Bool { options.contains(.admitted) }
 }
 
 /// A template that is not well-formed, or two registrations that collide.

@@ -13,4 +13,9 @@ public struct RouteOptions: OptionSet, Sendable, Hashable {
     /// trivial and never block (a fixed `/healthz`, a cached document). Never for anything
     /// that touches the database, files or the network.
     public static let inline = RouteOptions(rawValue: 1 << 0)
+
+    /// With ``inline``: run the server's admission check (``HTTPServer/Admission/check``)
+    /// first, as for every route that runs on a worker. For an inline handler that
+    /// hands its work on (``RequestContext/deferResponse()``) rather than answering.
+    public static let admitted = RouteOptions(rawValue: 1 << 1)
 }

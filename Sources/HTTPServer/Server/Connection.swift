@@ -10,7 +10,8 @@
 /// empty arrays (no allocation) unless a request is partially received or a response is
 /// partially sent; reads go to the loop's shared read buffer.
 final class Connection {
-    /// The request a worker is running, remembered for the access log and metrics.
+    /// The request a worker is running, or whose response a handler deferred,
+    /// remembered for the access log and metrics.
     struct InFlight {
         let requestID: String
         let method: String
@@ -21,8 +22,9 @@ final class Connection {
         let keepAlive: Bool
         let version: HTTPVersion
         /// The queued handler run, to withdraw it if it waits too long or the connection
-        /// closes before a worker picks it up.
-        let job: WorkerPool.Job
+        /// closes before a worker picks it up; nil for a response the handler deferred
+        /// (``DeferredResponse``), which nothing here can withdraw.
+        let job: WorkerPool.Job?
     }
 
     let fd: Int32

@@ -248,9 +248,9 @@ extension EventLoop {
         guard !connection.isClosed else { return }
         connection.isClosed = true
         removeTimer(connection)
-        if let inFlight = connection.inFlight {
+        if let job = connection.inFlight?.job {
             // Nobody will read the response: a request still waiting for a worker never runs.
-            _ = shared.workers.withdraw(inFlight.job)
+            _ = shared.workers.withdraw(job)
         }
         SocketIO.close(connection.fd)
         connections[Int(connection.fd)] = nil
@@ -269,11 +269,11 @@ extension EventLoop {
             setTimer(connection, .linger)
         } else if connection.hasPendingOutput {
             setTimer(connection, .write)
-        } else if connection.inFlight != nil {
+        } else if let inFlight = connection.inFlight {
             // Waiting for a worker is bounded (admission control); once a worker has started
             // the request the `.queued` timer's expiry finds nothing to withdraw and leaves it:
-            // the handler's time is not the client's fault.
-            if queueWaitLimited { setTimer(connection, .queued) } else { removeTimer(connection) }
+            // the handler's time is not the client's fault. Nor is a deferred response's.
+            if queueWaitLimited && inFlight.job != nil { setTimer(connection, .queued) } else { removeTimer(connection) }
         } else if connection.parser.isReadingBody {
             setTimer(connection, .body)
         } else if !connection.inbound.isEmpty || !connection.parser.isAtMessageBoundary {

@@ -58,8 +58,26 @@ extension EventLoop {
             var context = RequestContext(
                 requestID: requestID, logger: logger, routeTemplate: route.template, parameters: parameters,
                 remoteAddress: connection.remoteAddress, limits: limits)
+            context.responder = Responder(
+                handle: handle, fd: connection.fd, connectionID: connection.id, workers: shared.workers,
+                overloadResponse: overloadResponse)
             if route.isInline {
+                if route.isAdmitted, let admissionCheck, let refusal = admissionCheck(request) {
+                    writeResponse(
+                        connection, refusal, requestID: requestID, method: request.method.rawValue, path: request.path,
+                        routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: keepAlive,
+                        version: request.version)
+                    return
+                }
                 let response = Self.invoke(route.handler, request, &context)
+                if context.deferredResponse != nil {
+                    // Paused until the deferred response arrives, as for a worker's.
+                    connection.inFlight = Connection.InFlight(
+                        requestID: requestID, method: request.method.rawValue, path: request.path,
+                        routeIndex: route.index, startNanos: start, omitBody: omitBody, keepAlive: keepAlive,
+                        version: request.version, job: nil)
+                    return
+                }
                 writeResponse(
                     connection, response, requestID: requestID, method: request.method.rawValue, path: request.path,
                     routeIndex: route.index, start: start, omitBody: omitBody, keepAlive: keepAlive,
@@ -80,7 +98,8 @@ extension EventLoop {
             let submission = shared.workers.submit {
                 var context = initialContext
                 let response = EventLoop.invoke(route.handler, request, &context)
-                handle.send(.completed(fd: fd, connectionID: id, response: response))
+                // A deferred response is sent by whoever completes it.
+                if context.deferredResponse == nil { handle.send(.completed(fd: fd, connectionID: id, response: response)) }
             }
             switch submission {
             case .queued(let job):
@@ -149,7 +168,7 @@ extension EventLoop {
     /// A queued request waited `maxQueueWait` for a worker: withdraw it and answer 503. If a
     /// worker has started it meanwhile it runs to the end (its time is not the client's fault).
     func queueWaitExpired(_ connection: Connection) {
-        guard let inFlight = connection.inFlight, shared.workers.withdraw(inFlight.job) else { return }
+        guard let inFlight = connection.inFlight, let job = inFlight.job, shared.workers.withdraw(job) else { return }
         connection.inFlight = nil
         shed(
             connection, reason: .queueTimeout, requestID: inFlight.requestID, method: inFlight.method,

@@ -5,9 +5,9 @@ import Synchronization
 /// Groups jobs that arrive while others are being worked on, so that one
 /// database transaction serves many requests.
 ///
-/// A caller's thread submits a job and waits for its outcome. A few *lane*
-/// threads take queued jobs, as many as are waiting (up to `maxBatchSize`), run
-/// them together and hand each caller its own outcome. Nothing waits for a batch
+/// A caller submits a job with what to do with its outcome (or waits for it). A
+/// few *lane* threads take queued jobs, as many as are waiting (up to
+/// `maxBatchSize`), run them together and hand each caller its own outcome. Nothing waits for a batch
 /// to fill: an idle lane takes a lone job at once, so under light load a batch is
 /// one job, and batches grow only while every lane is busy — the same way
 /// PostgreSQL groups the commits that queue behind one `fsync`.
@@ -26,6 +26,9 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         var maxBatchSize: Int = 32
         /// How long a lane waits for work before its thread ends.
         var idleLifetime: DispatchTimeInterval = .seconds(5)
+        /// The most jobs waiting for a lane that `submit(_:then:)` accepts; beyond it
+        /// the caller answers "overloaded" at once instead of letting every wait grow.
+        var maxQueued = 1024
     }
 
     typealias Execute = @Sendable ([Job]) -> [Outcome]
@@ -40,16 +43,17 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
     private final class Ticket: Sendable {
         let job: Job
         let key: String?
-        let done = DispatchSemaphore(value: 0)
-        let outcome = Mutex<Outcome?>(nil)
+        /// Called on the lane's thread with the job's outcome.
+        let deliver: @Sendable (Outcome) -> Void
 
-        init(job: Job, key: String?) {
+        init(job: Job, key: String?, deliver: @escaping @Sendable (Outcome) -> Void) {
             self.job = job
             self.key = key
+            self.deliver = deliver
         }
     }
 
-    private enum Action { case none, wakeIdleLane, startLane }
+    private enum Action { case leaveForBusyLane, wakeIdleLane, startLane }
 
     private struct State {
         var queue: [Ticket] = []
@@ -85,8 +89,28 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
 
     /// Queues `job`, waits until a lane has run it, and returns its outcome.
     func submit(_ job: Job) -> Outcome {
-        let ticket = Ticket(job: job, key: key(job))
-        let action = state.withLock { state -> Action in
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Outcome?>(nil)
+        _ = enqueue(job, bounded: false) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        guard let outcome = outcome.withLock({ $0 }) else { preconditionFailure("a lane signalled a job without its outcome") }
+        return outcome
+    }
+
+    /// Queues `job` and returns at once; a lane calls `deliver` with its outcome, on the
+    /// lane's thread (so `deliver` must be quick: hand the outcome on). false, and
+    /// nothing queued, when `maxQueued` jobs are already waiting.
+    func submit(_ job: Job, then deliver: @escaping @Sendable (Outcome) -> Void) -> Bool {
+        enqueue(job, bounded: true, deliver: deliver)
+    }
+
+    private func enqueue(_ job: Job, bounded: Bool, deliver: @escaping @Sendable (Outcome) -> Void) -> Bool {
+        let ticket = Ticket(job: job, key: key(job), deliver: deliver)
+        let action = state.withLock { state -> Action? in
+            if bounded && state.queue.count >= settings.maxQueued { return nil }
             state.queue.append(ticket)
             if state.idleLanes > state.wakeups {
                 state.wakeups += 1
@@ -96,16 +120,15 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
                 state.lanes += 1
                 return .startLane
             }
-            return .none  // a busy lane takes it when its batch is done
+            return .leaveForBusyLane  // a busy lane takes it when its batch is done
         }
         switch action {
-        case .none: break
-        case .wakeIdleLane: wake.signal()
-        case .startLane: Thread.detachNewThread { [self] in runLane() }
+        case nil: return false
+        case .leaveForBusyLane?: break
+        case .wakeIdleLane?: wake.signal()
+        case .startLane?: Thread.detachNewThread { [self] in runLane() }
         }
-        ticket.done.wait()
-        guard let outcome = ticket.outcome.withLock({ $0 }) else { preconditionFailure("a lane signalled a job without its outcome") }
-        return outcome
+        return true
     }
 
     private func runLane() {
@@ -128,10 +151,7 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
                 state.batches += 1
                 state.jobs += batch.count
             }
-            for (ticket, outcome) in zip(batch, outcomes) {
-                ticket.outcome.withLock { $0 = outcome }
-                ticket.done.signal()
-            }
+            for (ticket, outcome) in zip(batch, outcomes) { ticket.deliver(outcome) }
         }
     }
 

@@ -70,11 +70,23 @@ struct PersonRoutes<Record: PersonRecord> {
         })
 
         let saveAlone = endpoint.write(Record.resource) { call in try Self.save(call) }
-        router.put("\(path)/by-external-id/{externalId}", handler: endpoint.saveLanes > 0 ? batched(saveAlone) : saveAlone)
+        if endpoint.saveLanes > 0 {
+            // On the I/O thread: reading the body and handing the save to a lane never
+            // blocks, and the lane answers; only a save that runs alone takes a worker.
+            router.put("\(path)/by-external-id/{externalId}", options: [.inline, .admitted], handler: batched(saveAlone))
+        } else {
+            router.put("\(path)/by-external-id/{externalId}", handler: saveAlone)
+        }
     }
 
     /// Saves through a ``Batcher``: saves that arrive together share a
     /// transaction (``SaveBatch``). Whatever a batch does not do runs `alone`.
+    ///
+    /// The handler runs on the connection's I/O thread and never blocks: it reads
+    /// the save, queues it and defers its response, which the lane completes after
+    /// the batch's COMMIT; so a save is handed from thread to thread once, not four
+    /// times (I/O thread → worker → lane → worker → I/O thread). A save that runs
+    /// alone goes to a worker, as every request did before.
     ///
     /// Counted for `/metrics`: `receiver_save_batches_total` and
     /// `receiver_saves_total{path="batch"|"alone"}`, each save once; saves per
@@ -94,19 +106,43 @@ struct PersonRoutes<Record: PersonRecord> {
             return outcomes
         }
         return { request, context in
-            guard let externalId = context.parameters["externalId"], let job = SaveJob<Record>(request: request, externalId: externalId) else {
-                savedAlone.increment()
-                return try alone(request, &context)
+            let job = context.parameters["externalId"].flatMap { SaveJob<Record>(request: request, externalId: $0) }
+            guard let deferred = context.deferResponse() else {
+                // A context not built by the server (a unit test): the same, waiting here.
+                guard let job else {
+                    savedAlone.increment()
+                    return try alone(request, &context)
+                }
+                switch batcher.submit(job) {
+                case .response(let response): return response
+                case .failure(let problem): throw problem
+                case .alone:
+                    savedAlone.increment()
+                    return try alone(request, &context)
+                }
             }
-            switch batcher.submit(job) {
-            case .response(let response): return response
-            case .failure(let problem): throw problem
-            case .alone:
+            let original = context
+            guard let job else {
                 savedAlone.increment()
-                return try alone(request, &context)
+                deferred.completeOnWorker(alone, request: request, context: original)
+                return Self.deferred
             }
+            let queued = batcher.submit(job) { outcome in
+                switch outcome {
+                case .response(let response): deferred.complete(response)
+                case .failure(let problem): deferred.complete(problem.makeResponse())
+                case .alone:
+                    savedAlone.increment()
+                    deferred.completeOnWorker(alone, request: request, context: original)
+                }
+            }
+            if !queued { deferred.complete(Problem.overloaded().makeResponse()) }
+            return Self.deferred
         }
     }
+
+    /// What a handler that deferred its response returns: never sent.
+    private static var deferred: Response { Response(status: .accepted) }
 
     /// `PUT …/by-external-id/{externalId}`: an atomic upsert. The path's external
     /// id wins over one in the body. Concurrent saves of one new external id:
