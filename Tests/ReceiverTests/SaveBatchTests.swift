@@ -129,7 +129,8 @@ import Testing
             let acme = try server.turnUp("acme")
             let beta = try server.turnUp("beta")
             let results = Mutex<[(client: String, externalId: String, status: Int, version: Double?)]>([])
-            DispatchQueue.concurrentPerform(iterations: 24) { caller in
+            // 24 threads of their own: concurrentPerform runs one per core, too few to queue saves.
+            _ = BatcherTests.concurrently(24) { caller in
                 let credentials = caller % 2 == 0 ? acme : beta
                 for step in 0..<10 {
                     // Each caller creates its own records and, half the time, saves a shared one again.

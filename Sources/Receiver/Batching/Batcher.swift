@@ -126,7 +126,11 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         case nil: return false
         case .leaveForBusyLane?: break
         case .wakeIdleLane?: wake.signal()
-        case .startLane?: Thread.detachNewThread { [self] in runLane() }
+        case .startLane?:
+            Thread.detachNewThread { [self] in
+                Thread.current.name = "save-lane"  // not the name of the thread that started it
+                runLane()
+            }
         }
         return true
     }

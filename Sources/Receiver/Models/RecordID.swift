@@ -13,10 +13,11 @@ public enum RecordID {
         for index in 0..<6 {
             bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
         }
+        // Two draws of 64 bits, not one per byte: each draw is a system call.
         var random = SystemRandomNumberGenerator()
-        for index in 6..<16 {
-            bytes[index] = UInt8.random(in: 0...255, using: &random)
-        }
+        let high = random.next(), low = random.next()
+        for index in 6..<8 { bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * (index - 6))) }
+        for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: low >> (8 * (index - 8))) }
         bytes[6] = (bytes[6] & 0x0F) | 0x70  // version 7
         bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
         return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
