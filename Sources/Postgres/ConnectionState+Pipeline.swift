@@ -16,21 +16,8 @@ extension ConnectionState {
         guard handle != nil else { throw Self.closedError }
         let statements = queries.map(Statement.parameterized)
         for statement in statements { try Self.validate(statement) }
-        let mayReconnect = reconnectIfTerminatedBeforeFirstStatement
-        reconnectIfTerminatedBeforeFirstStatement = false
-        if mayReconnect, !checkAliveAfterIdle() {
-            logger.notice("the server had closed this pooled connection while it was idle; reconnecting before sending the statements")
-            try reconnect()
-        }
-        do throws(PostgresError) {
-            return try executePipelineOnce(statements)
-        } catch let error where mayReconnect && error.isSessionTerminatedByServer {
-            logger.notice(
-                "the server had ended this pooled connection's session while it was idle; reconnecting and sending the statements again",
-                metadata: ["sqlstate": "\(error.code?.rawValue ?? "")"]
-            )
-            try reconnect()
-            return try executePipelineOnce(statements)
+        return try applyingReconnectRule(resendable: true) { state throws(PostgresError) in
+            try state.executePipelineOnce(statements)
         }
     }
 

@@ -233,6 +233,17 @@ struct ConnectionState: ~Copyable {
     mutating func execute(_ statement: Statement) throws(PostgresError) -> PostgresRows {
         guard handle != nil else { throw Self.closedError }
         try Self.validate(statement)
+        return try applyingReconnectRule(resendable: statement.isAbortedWholeByTermination) { state throws(PostgresError) in
+            try state.executeOnce(statement)
+        }
+    }
+
+    /// Runs `send` (one exchange with the server) under the reconnect rule of
+    /// `execute`; `resendable`: whether what it sends is aborted whole when the
+    /// server ends the session, so that sending it again is safe.
+    mutating func applyingReconnectRule<Result>(
+        resendable: Bool, _ send: (inout ConnectionState) throws(PostgresError) -> Result
+    ) throws(PostgresError) -> Result {
         let mayReconnect = reconnectIfTerminatedBeforeFirstStatement
         reconnectIfTerminatedBeforeFirstStatement = false
         if mayReconnect, !checkAliveAfterIdle() {
@@ -240,14 +251,14 @@ struct ConnectionState: ~Copyable {
             try reconnect()
         }
         do throws(PostgresError) {
-            return try executeOnce(statement)
-        } catch let error where mayReconnect && error.isSessionTerminatedByServer && statement.isAbortedWholeByTermination {
+            return try send(&self)
+        } catch let error where mayReconnect && error.isSessionTerminatedByServer && resendable {
             logger.notice(
                 "the server had ended this pooled connection's session while it was idle; reconnecting and sending the statement again",
                 metadata: ["sqlstate": "\(error.code?.rawValue ?? "")"]
             )
             try reconnect()
-            return try executeOnce(statement)
+            return try send(&self)
         }
     }
 
@@ -272,7 +283,7 @@ struct ConnectionState: ~Copyable {
 
     /// One round trip: send the statement, wait for its result, turn it into rows or an
     /// error. Every wait is bounded by the statement's deadline (`responseTimeout`).
-    private mutating func executeOnce(_ statement: Statement) throws(PostgresError) -> PostgresRows {
+    mutating func executeOnce(_ statement: Statement) throws(PostgresError) -> PostgresRows {
         guard let handle else { throw Self.closedError }
         let deadline = responseTimeout.map { ContinuousClock.now + $0 }
         try send(statement, on: handle, by: deadline)

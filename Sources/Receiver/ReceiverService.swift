@@ -22,6 +22,10 @@ public final class ReceiverService: Sendable {
         /// How many batches of concurrent saves run at once, each one transaction
         /// on its own connection; 0 runs every save in its own transaction.
         public var saveLanes: Int
+        /// How many saves may wait for a lane, and for how long, before they are
+        /// answered `503` overloaded; `serve` uses the HTTP server's bounds on
+        /// requests waiting for a worker (`--max-queued-requests`, `--queue-timeout`).
+        public var saveQueue: SaveQueueLimits
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -29,7 +33,8 @@ public final class ReceiverService: Sendable {
             publicConnection: @escaping @Sendable () -> ClientConnection = { ClientConnection(scheme: "http", host: "127.0.0.1", port: 8080) },
             verifier: ConnectionVerifier = ConnectionVerifier(),
             clientRateLimit: ClientRateLimiter.Settings? = nil,
-            saveLanes: Int = 2
+            saveLanes: Int = 2,
+            saveQueue: SaveQueueLimits = SaveQueueLimits()
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -38,6 +43,19 @@ public final class ReceiverService: Sendable {
             self.verifier = verifier
             self.clientRateLimit = clientRateLimit
             self.saveLanes = saveLanes
+            self.saveQueue = saveQueue
+        }
+    }
+
+    /// See ``Configuration/saveQueue``.
+    public struct SaveQueueLimits: Sendable {
+        public var maxWaiting: Int
+        /// nil: no limit.
+        public var maxWait: Duration?
+
+        public init(maxWaiting: Int = 128, maxWait: Duration? = .seconds(5)) {
+            self.maxWaiting = maxWaiting
+            self.maxWait = maxWait
         }
     }
 
@@ -79,7 +97,9 @@ public final class ReceiverService: Sendable {
             database: database, renderMetrics: configuration.renderMetrics,
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
-        let endpoint = ConnectorEndpoint(database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes, logger: logger)
+        let endpoint = ConnectorEndpoint(
+            database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes, saveQueue: configuration.saveQueue,
+            logger: logger)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)

@@ -129,7 +129,9 @@ struct Serve: ParsableCommand {
                 openAPIDocument: openAPIDocument,
                 adminAuthenticator: admin.authenticator,
                 publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
-                clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes),
+                clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes,
+                saveQueue: ReceiverService.SaveQueueLimits(
+                    maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait)),
             logger: logger)
         var serverConfiguration = settings.server
         serverConfiguration.admission.check = service.admissionCheck

@@ -76,6 +76,35 @@ import Testing
         #expect(delivered.withLock { $0[4] } == 40)
     }
 
+    @Test func aJobThatWaitedTooLongForALaneGetsTheTimedOutOutcomeAndNeverRuns() {
+        let release = DispatchSemaphore(value: 0)
+        let ran = Mutex([Int]())
+        let batcher = Batcher<Job, Int>(
+            settings: .init(lanes: 1, maxWait: .milliseconds(100)), key: { $0.key }, timedOut: -1
+        ) { jobs in
+            ran.withLock { $0 += jobs.map(\.caller) }
+            if jobs.contains(where: { $0.caller == 0 }) { release.wait() }  // job 0 holds the lane
+            return jobs.map(\.caller)
+        }
+        let outcomes = Mutex([Int: Int]())
+        let done = DispatchGroup()
+        for caller in 0..<3 {
+            done.enter()
+            #expect(batcher.submit(Job(caller: caller, key: nil)) { outcome in
+                outcomes.withLock { $0[caller] = outcome }
+                done.leave()
+            })
+            if caller == 0 { for _ in 0..<300 where ran.withLock({ $0.isEmpty }) { usleep(10_000) } }
+        }
+        usleep(300_000)  // jobs 1 and 2 wait past the limit
+        release.signal()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(outcomes.withLock { $0 } == [0: 0, 1: -1, 2: -1])
+        #expect(ran.withLock { $0 } == [0])
+        // A job that does not wait long runs.
+        #expect(batcher.submit(Job(caller: 3, key: nil)) == 3)
+    }
+
     @Test func aBatchHoldsAtMostMaxBatchSizeJobs() {
         let largest = Mutex(0)
         let batcher = Batcher<Job, Int>(settings: .init(lanes: 1, maxBatchSize: 3), key: { $0.key }) { jobs in

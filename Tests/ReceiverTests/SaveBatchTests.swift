@@ -122,6 +122,48 @@ import Testing
         }
     }
 
+    /// Saves waiting for a lane have the bounds of requests waiting for a worker:
+    /// past them, `503` overloaded at once, and nothing is written.
+    @Test func savesBeyondTheQueueBoundAreAnsweredOverloaded() throws {
+        var service = ReceiverService.Configuration()
+        service.saveQueue = .init(maxWaiting: 0, maxWait: nil)
+        try TestServer.run(service: service) { server in
+            let acme = try server.turnUp("acme")
+            for id in ["x", "y"] {
+                #expect(try server.request("PUT", "/v1/prospects/by-external-id/\(id)", json: Self.ada, auth: acme).status == 201)
+            }
+            // Both lanes stuck behind records another transaction holds.
+            let blocker = try PostgresConnection.connect(server.configuration)
+            defer { blocker.close() }
+            try blocker.begin(with: ["SELECT id FROM prospects WHERE external_id IN ('x', 'y') FOR UPDATE"])
+            let updated = Mutex([Int]())
+            let group = DispatchGroup()
+            for id in ["x", "y"] {
+                group.enter()
+                Thread.detachNewThread {
+                    let body = #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace", "notes": "held"}"#
+                    let status = (try? server.request("PUT", "/v1/prospects/by-external-id/\(id)", json: body, auth: acme))?.status ?? -1
+                    updated.withLock { $0.append(status) }
+                    group.leave()
+                }
+            }
+            for _ in 0..<500 {
+                let waiting = try Self.count(server, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
+                if waiting == 2 { break }
+                usleep(10_000)
+            }
+            let refused = try server.request("PUT", "/v1/prospects/by-external-id/z", json: Self.ada, auth: acme)
+            #expect(refused.status == 503)
+            #expect(refused["type"] == .string("urn:connector-receiver:problem:overloaded"))
+            #expect(refused.header("Retry-After") == "2")
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id = 'z'") == 0)
+            blocker.rollback()
+            #expect(group.wait(timeout: .now() + 10) == .success)
+            #expect(updated.withLock { $0 } == [200, 200])
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/z", json: Self.ada, auth: acme).status == 201)
+        }
+    }
+
     /// Many clients saving at once, over HTTP: batches form (fewer commits than
     /// saves), every save is answered as if alone, every acknowledged save is stored.
     @Test func concurrentSavesShareCommitsAndEachGetsItsOwnAnswer() throws {

@@ -26,15 +26,20 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         var maxBatchSize: Int = 32
         /// How long a lane waits for work before its thread ends.
         var idleLifetime: DispatchTimeInterval = .seconds(5)
-        /// The most jobs waiting for a lane that `submit(_:then:)` accepts; beyond it
-        /// the caller answers "overloaded" at once instead of letting every wait grow.
+        /// The most jobs waiting for a busy lane that `submit(_:then:)` accepts; beyond
+        /// it the caller answers "overloaded" at once instead of letting every wait grow.
         var maxQueued = 1024
+        /// How long a job may wait for a lane; one that waited longer gets the
+        /// batcher's `timedOut` outcome instead of running (checked when a lane takes
+        /// its next batch). nil: no limit.
+        var maxWait: Duration? = nil
     }
 
     typealias Execute = @Sendable ([Job]) -> [Outcome]
 
     let settings: Settings
     private let key: @Sendable (Job) -> String?
+    private let timedOut: Outcome?
     private let execute: Execute
     private let state = Mutex(State())
     /// Signalled once per wake-up owed to an idle lane (`State.wakeups`).
@@ -45,6 +50,7 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         let key: String?
         /// Called on the lane's thread with the job's outcome.
         let deliver: @Sendable (Outcome) -> Void
+        let queuedAt = ContinuousClock.now
 
         init(job: Job, key: String?, deliver: @escaping @Sendable (Outcome) -> Void) {
             self.job = job
@@ -79,11 +85,14 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
 
     /// - Parameters:
     ///   - key: the identity that must not be in two running batches at once; nil: none.
+    ///   - timedOut: the outcome of a job that waited longer than `settings.maxWait`.
     ///   - execute: runs a batch and returns one outcome per job, in order.
-    init(settings: Settings, key: @escaping @Sendable (Job) -> String?, execute: @escaping Execute) {
+    init(settings: Settings, key: @escaping @Sendable (Job) -> String?, timedOut: Outcome? = nil, execute: @escaping Execute) {
         precondition(settings.lanes >= 1 && settings.maxBatchSize >= 1, "a batcher needs a lane and room for a job")
+        precondition(settings.maxWait == nil || timedOut != nil, "a batcher with a wait limit needs the outcome of a job past it")
         self.settings = settings
         self.key = key
+        self.timedOut = timedOut
         self.execute = execute
     }
 
@@ -110,7 +119,9 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
     private func enqueue(_ job: Job, bounded: Bool, deliver: @escaping @Sendable (Outcome) -> Void) -> Bool {
         let ticket = Ticket(job: job, key: key(job), deliver: deliver)
         let action = state.withLock { state -> Action? in
-            if bounded && state.queue.count >= settings.maxQueued { return nil }
+            // Jobs a free lane is about to take are not waiting.
+            let freeLanes = (state.idleLanes - state.wakeups) + (settings.lanes - state.lanes)
+            if bounded && state.queue.count - freeLanes >= settings.maxQueued { return nil }
             state.queue.append(ticket)
             if state.idleLanes > state.wakeups {
                 state.wakeups += 1
@@ -139,11 +150,12 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         while true {
             // Taking nothing and turning idle happen under one lock: a job queued in
             // between would otherwise find no idle lane to wake and wait for the next.
-            let batch = state.withLock { state in
-                let batch = Self.takeBatch(&state, maxSize: settings.maxBatchSize)
-                if batch.isEmpty { state.idleLanes += 1 }
-                return batch
+            let (batch, expired) = state.withLock { state in
+                let taken = Self.takeBatch(&state, maxSize: settings.maxBatchSize, maxWait: settings.maxWait)
+                if taken.batch.isEmpty { state.idleLanes += 1 }
+                return taken
             }
+            if let timedOut { for ticket in expired { ticket.deliver(timedOut) } }
             if batch.isEmpty {
                 guard waitForWork() else { return }
                 continue
@@ -182,11 +194,17 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
     }
 
     /// Takes queued jobs in arrival order, skipping any whose key is already in
-    /// this batch or in a running one.
-    private static func takeBatch(_ state: inout State, maxSize: Int) -> [Ticket] {
-        var batch: [Ticket] = []
+    /// this batch or in a running one; and takes out those that waited longer than
+    /// `maxWait`, which do not run.
+    private static func takeBatch(_ state: inout State, maxSize: Int, maxWait: Duration?) -> (batch: [Ticket], expired: [Ticket]) {
+        var batch: [Ticket] = [], expired: [Ticket] = []
         var remaining: [Ticket] = []
+        let now = ContinuousClock.now
         for ticket in state.queue {
+            if let maxWait, now - ticket.queuedAt > maxWait {
+                expired.append(ticket)
+                continue
+            }
             guard batch.count < maxSize else {
                 remaining.append(ticket)
                 continue
@@ -201,6 +219,6 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
             batch.append(ticket)
         }
         state.queue = remaining
-        return batch
+        return (batch, expired)
     }
 }

@@ -89,8 +89,8 @@ struct PersonRoutes<Record: PersonRecord> {
     /// alone goes to a worker, as every request did before.
     ///
     /// Counted for `/metrics`: `receiver_save_batches_total` and
-    /// `receiver_saves_total{path="batch"|"alone"}`, each save once; saves per
-    /// batch show whether `--save-lanes` suits the load.
+    /// `receiver_saves_total{path="batch"|"alone"|"shed"}`, each save once; saves
+    /// per batch show whether `--save-lanes` suits the load.
     private func batched(_ alone: @escaping RequestHandler) -> RequestHandler {
         let database = endpoint.database
         let rateLimiter = endpoint.rateLimiter
@@ -99,7 +99,14 @@ struct PersonRoutes<Record: PersonRecord> {
         let batches = Counter(label: "receiver_save_batches_total", dimensions: [resource])
         let savedInBatch = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "batch")])
         let savedAlone = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "alone")])
-        let batcher = Batcher<SaveJob<Record>, SaveOutcome>(settings: .init(lanes: endpoint.saveLanes), key: { $0.key }) { jobs in
+        // Saves answered 503 overloaded: too many already waiting for a lane, or waited too long.
+        let shed = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "shed")])
+        let overloaded = Problem.overloaded().type
+        let settings = Batcher<SaveJob<Record>, SaveOutcome>.Settings(
+            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait)
+        let batcher = Batcher<SaveJob<Record>, SaveOutcome>(
+            settings: settings, key: { $0.key }, timedOut: .failure(Problem.overloaded())
+        ) { jobs in
             let outcomes = SaveBatch.run(jobs, database: database, rateLimiter: rateLimiter, logger: logger)
             batches.increment()
             savedInBatch.increment(by: outcomes.count { if case .alone = $0 { false } else { true } })
@@ -130,13 +137,18 @@ struct PersonRoutes<Record: PersonRecord> {
             let queued = batcher.submit(job) { outcome in
                 switch outcome {
                 case .response(let response): deferred.complete(response)
-                case .failure(let problem): deferred.complete(problem.makeResponse())
+                case .failure(let problem):
+                    if problem.type == overloaded { shed.increment() }
+                    deferred.complete(problem.makeResponse())
                 case .alone:
                     savedAlone.increment()
                     deferred.completeOnWorker(alone, request: request, context: original)
                 }
             }
-            if !queued { deferred.complete(Problem.overloaded().makeResponse()) }
+            if !queued {
+                shed.increment()
+                deferred.complete(Problem.overloaded().makeResponse())
+            }
             return Self.deferred
         }
     }
