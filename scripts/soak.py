@@ -572,10 +572,11 @@ def main():
     parser.add_argument("--p99-factor", type=float, default=2.0)
     parser.add_argument("--p99-slack-ms", type=float, default=20)
     parser.add_argument("--overload-seconds", type=float, default=30)
-    parser.add_argument("--flood-connections", type=int, default=256,
-                        help="wrk connections of the overload phase (the server admits 32 running + 128 waiting by default)")
+    parser.add_argument("--flood-connections", type=int, default=512,
+                        help="wrk connections of the overload phase (by default the server admits 32 requests running on "
+                             "workers + 128 waiting, and besides them 2 batches of up to 32 saves + 128 saves waiting)")
     parser.add_argument("--flood-threads", type=int, default=2)
-    parser.add_argument("--flood-rate", type=float, default=1500,
+    parser.add_argument("--flood-rate", type=float, default=3000,
                         help="requests per second the flood aims at (each connection pauses connections/rate on average between requests); 0: back to back")
     parser.add_argument("--shed-p99-max-ms", type=float, default=1000,
                         help="p99 of shed answers, and of the probe's /v1 request, during the overload")
