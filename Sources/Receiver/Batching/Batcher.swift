@@ -7,10 +7,11 @@ import Synchronization
 ///
 /// A caller submits a job with what to do with its outcome (or waits for it). A
 /// few *lane* threads take queued jobs, as many as are waiting (up to
-/// `maxBatchSize`), run them together and hand each caller its own outcome. Nothing waits for a batch
-/// to fill: an idle lane takes a lone job at once, so under light load a batch is
-/// one job, and batches grow only while every lane is busy — the same way
-/// PostgreSQL groups the commits that queue behind one `fsync`.
+/// `maxBatchSize`), run them together and hand each caller its own outcome.
+/// Nothing waits for a batch to fill: an idle lane takes a lone job at once, so
+/// under light load a batch is one job, and batches grow only while every lane
+/// is busy — the same way PostgreSQL groups the commits that queue behind one
+/// `fsync`.
 ///
 /// Jobs with the same key (a record's identity) never run in the same batch or in
 /// two lanes at once: the later one waits for the next batch, so it sees what the
