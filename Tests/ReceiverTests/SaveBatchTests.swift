@@ -122,6 +122,20 @@ import Testing
         }
     }
 
+    /// A save with a body too big to read on the I/O thread is read on a worker
+    /// and saved alone, with the same answer.
+    @Test func aBigSaveBodyIsReadOnAWorkerAndSavedAlone() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme")
+            let padding = String(repeating: " ", count: PersonRoutes<Prospect>.largestBodyReadInline)
+            let body = #"{"clubId": "club-1", "firstName": "Ada",\#(padding)"lastName": "Lovelace"}"#
+            let created = try server.request("PUT", "/v1/prospects/by-external-id/big", json: body, auth: acme)
+            #expect(created.status == 201)
+            #expect(created.string("lastName") == "Lovelace")
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/big", json: body, auth: acme).status == 200)
+        }
+    }
+
     /// Saves waiting for a lane have the bounds of requests waiting for a worker:
     /// past them, `503` overloaded at once, and nothing is written.
     @Test func savesBeyondTheQueueBoundAreAnsweredOverloaded() throws {
