@@ -152,7 +152,9 @@ import Testing
             try blocker.begin(with: ["SELECT id FROM prospects WHERE external_id IN ('x', 'y') FOR UPDATE"])
             let updated = Mutex([Int]())
             let group = DispatchGroup()
-            for id in ["x", "y"] {
+            // One at a time, so that each takes a lane of its own (queued together,
+            // both would share one batch and leave the other lane free).
+            for (index, id) in ["x", "y"].enumerated() {
                 group.enter()
                 Thread.detachNewThread {
                     let body = #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace", "notes": "held"}"#
@@ -160,11 +162,12 @@ import Testing
                     updated.withLock { $0.append(status) }
                     group.leave()
                 }
-            }
-            for _ in 0..<500 {
-                let waiting = try Self.count(server, "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'")
-                if waiting == 2 { break }
-                usleep(10_000)
+                var waiting = 0
+                for _ in 0..<1000 where waiting < index + 1 {
+                    usleep(10_000)
+                    waiting = try Self.count(server, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
+                }
+                try #require(waiting == index + 1, "lanes blocked: \(waiting)")
             }
             let refused = try server.request("PUT", "/v1/prospects/by-external-id/z", json: Self.ada, auth: acme)
             #expect(refused.status == 503)

@@ -68,6 +68,8 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         var keysInFlight: Set<String> = []
         var lanes = 0
         var idleLanes = 0
+        /// Lanes running a batch.
+        var busyLanes = 0
         /// Signals sent to idle lanes and not yet taken; never more than `idleLanes`.
         var wakeups = 0
         var batches = 0
@@ -120,9 +122,10 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
     private func enqueue(_ job: Job, bounded: Bool, deliver: @escaping @Sendable (Outcome) -> Void) -> Bool {
         let ticket = Ticket(job: job, key: key(job), deliver: deliver)
         let action = state.withLock { state -> Action? in
-            // Jobs a free lane is about to take are not waiting.
-            let freeLanes = (state.idleLanes - state.wakeups) + (settings.lanes - state.lanes)
-            if bounded && state.queue.count - freeLanes >= settings.maxQueued { return nil }
+            // Jobs that lanes not running a batch are about to take (idle, woken,
+            // starting or yet to start) are not waiting for a busy one.
+            let room = (settings.lanes - state.busyLanes) * settings.maxBatchSize
+            if bounded && state.queue.count - room >= settings.maxQueued { return nil }
             state.queue.append(ticket)
             if state.idleLanes > state.wakeups {
                 state.wakeups += 1
@@ -153,7 +156,7 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
             // between would otherwise find no idle lane to wake and wait for the next.
             let (batch, expired) = state.withLock { state in
                 let taken = Self.takeBatch(&state, maxSize: settings.maxBatchSize, maxWait: settings.maxWait)
-                if taken.batch.isEmpty { state.idleLanes += 1 }
+                if taken.batch.isEmpty { state.idleLanes += 1 } else { state.busyLanes += 1 }
                 return taken
             }
             if let timedOut { for ticket in expired { ticket.deliver(timedOut) } }
@@ -165,6 +168,7 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
             precondition(outcomes.count == batch.count, "a batch returns one outcome per job")
             state.withLock { state in
                 for ticket in batch { if let key = ticket.key { state.keysInFlight.remove(key) } }
+                state.busyLanes -= 1
                 state.batches += 1
                 state.jobs += batch.count
             }
