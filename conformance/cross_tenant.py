@@ -102,9 +102,16 @@ class Replay:
 
     def records(self, tenant):
         where = f"WHERE client_id = '{tenant.client_id}'"
+        # External ids come from the fuzzer and may hold tabs or line breaks, which
+        # would split psql's rows: they travel hex-encoded.
+        def people(table):
+            rows = self.query(f"SELECT id, encode(convert_to(coalesce(external_id, ''), 'UTF8'), 'hex'), "
+                              f"external_id IS NULL FROM {table} {where} ORDER BY id")
+            return [(identifier, bytes.fromhex(external_id).decode(), no_external_id)
+                    for identifier, external_id, no_external_id in rows]
         return {
-            "prospects": self.query(f"SELECT id, coalesce(external_id, ''), external_id IS NULL FROM prospects {where} ORDER BY id"),
-            "members": self.query(f"SELECT id, coalesce(external_id, ''), external_id IS NULL FROM members {where} ORDER BY id"),
+            "prospects": people("prospects"),
+            "members": people("members"),
             "lead-sources": self.query(f"SELECT id FROM lead_sources {where} ORDER BY id"),
         }
 
@@ -242,12 +249,17 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--base", required=True)
     parser.add_argument("--database-url", default=os.environ.get("CONFORMANCE_DATABASE_URL"))
-    parser.add_argument("--tenant", nargs=3, action="append", metavar=("CLIENT_ID", "USERNAME", "PASSWORD"), required=True)
+    # One value, given as --tenant=…: a password may begin with "-", which argparse
+    # would take for an option if it came as an argument of its own.
+    parser.add_argument("--tenant", action="append", metavar="CLIENT_ID:USERNAME:PASSWORD", required=True)
     parser.add_argument("--report")
     arguments = parser.parse_args()
     if len(arguments.tenant) != 2 or not arguments.database_url:
         parser.error("two --tenant and a database URL (--database-url or CONFORMANCE_DATABASE_URL) are required")
-    first, second = (Tenant(*values) for values in arguments.tenant)
+    tenants = [value.split(":", 2) for value in arguments.tenant]
+    if any(len(values) != 3 for values in tenants):
+        parser.error("--tenant takes CLIENT_ID:USERNAME:PASSWORD")
+    first, second = (Tenant(*values) for values in tenants)
     replay = Replay(arguments.base, arguments.database_url)
     records = replay.run(first, second) + replay.run(second, first)
 

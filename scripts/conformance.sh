@@ -120,7 +120,7 @@ echo "conformance: cross-tenant replay ($tenant_a's records with $tenant_b's cre
 before=$(access_lines)
 set +e
 python3 conformance/cross_tenant.py --base "$base" \
-    --tenant "$tenant_a" "$user_a" "$password_a" --tenant "$tenant_b" "$user_b" "$password_b" \
+    --tenant="$tenant_a:$user_a:$password_a" --tenant="$tenant_b:$user_b:$password_b" \
     --report "$work/cross-tenant.json"
 replay_status=$?
 set -e
