@@ -49,8 +49,10 @@ extension ConnectionState {
             return try rows.get()
         } catch {
             // Whatever went wrong outside the statements themselves (the connection, a
-            // result out of order) leaves the session in an unknown state.
-            if error.kind != .server || PQpipelineStatus(handle) != PQ_PIPELINE_OFF { isBroken = true }
+            // result out of order) leaves the session in an unknown state. (`handle`
+            // may have been closed meanwhile, by a deadline: ask `self.handle`.)
+            if error.kind != .server { isBroken = true }
+            if let live = self.handle, PQpipelineStatus(live) != PQ_PIPELINE_OFF { isBroken = true }
             throw error
         }
     }

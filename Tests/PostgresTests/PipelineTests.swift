@@ -110,6 +110,15 @@ struct PipelineTests {
         }
     }
 
+    @Test func aPipelinePastTheResponseTimeoutIsAbandonedAndTheConnectionClosed() throws {
+        try TestDatabase.withConnection(configure: { $0.responseTimeout = .milliseconds(300) }) { connection throws in
+            let error = expectPostgresError { _ = try connection.pipeline(["SELECT 1", "SELECT pg_sleep(\(5))"]) }
+            #expect(error?.kind == .connectionLost)
+            #expect(error?.message.contains("did not answer within") == true)
+            #expect(!connection.isHealthy)
+        }
+    }
+
     @Test func aPooledConnectionTheServerClosedWhileIdleIsReopenedBeforeThePipeline() throws {
         try TestDatabase.withDatabase { config throws in
             let pool = PostgresConnectionPool(configuration: config, maximumConnections: 1)
