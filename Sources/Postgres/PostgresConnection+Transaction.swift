@@ -105,9 +105,7 @@ extension PostgresConnection {
             rollbackAfterFailure()
             throw error
         }
-        if rows.last?.commandTag == "ROLLBACK" {
-            throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
-        }
+        if let last = rows.last { try Self.checkCommitted(last) }
         return Array(rows.dropLast())
     }
 
@@ -128,6 +126,14 @@ extension PostgresConnection {
         }
     }
 
+    /// PostgreSQL answers `COMMIT` of a transaction that had already failed with
+    /// the tag `ROLLBACK`, not an error.
+    private static func checkCommitted(_ result: PostgresRows) throws(PostgresError) {
+        if result.commandTag == "ROLLBACK" {
+            throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
+        }
+    }
+
     private static func commitOutcomeUnknown(_ error: PostgresError) -> PostgresError {
         var unknown = error
         unknown.kind = .commitOutcomeUnknown
@@ -138,10 +144,7 @@ extension PostgresConnection {
     private func commit() throws(PostgresError) {
         try checkCommittable()
         do throws(PostgresError) {
-            let result = try command("COMMIT")
-            if result.commandTag == "ROLLBACK" {
-                throw PostgresError(kind: .server, message: "COMMIT rolled the transaction back", code: .transactionRollback)
-            }
+            try Self.checkCommitted(try command("COMMIT"))
         } catch let error where error.isConnectionLost {
             throw Self.commitOutcomeUnknown(error)
         }
