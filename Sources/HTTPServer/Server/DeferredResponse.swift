@@ -37,7 +37,8 @@ public final class DeferredResponse: Sendable {
         let initialContext = forWorker
         let submission = responder.workers.submit { [self] in
             var context = initialContext
-            complete(EventLoop.invoke(handler, request, &context))
+            let response = EventLoop.invoke(handler, request, &context)
+            return { self.complete(response) }
         }
         switch submission {
         case .queued: break

@@ -99,7 +99,8 @@ extension EventLoop {
                 var context = initialContext
                 let response = EventLoop.invoke(route.handler, request, &context)
                 // A deferred response is sent by whoever completes it.
-                if context.deferredResponse == nil { handle.send(.completed(fd: fd, connectionID: id, response: response)) }
+                let deferred = context.deferredResponse != nil
+                return { if !deferred { handle.send(.completed(fd: fd, connectionID: id, response: response)) } }
             }
             switch submission {
             case .queued(let job):

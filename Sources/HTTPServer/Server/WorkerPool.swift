@@ -17,7 +17,12 @@ import Synchronization
 /// (``withdraw(_:)``: it waited too long, or its connection closed); a withdrawn job never
 /// runs, and it releases what its closure holds (the request and its body) at once.
 final class WorkerPool: Sendable {
-    typealias Work = @Sendable () -> Void
+    /// A handler run; it returns what delivers its result (sends the response), which
+    /// runs once the job's place in the pool is free again: a client that sends its
+    /// next request as soon as it has the answer must find the worker free, not be
+    /// shed for a slot about to be released.
+    typealias Work = @Sendable () -> Delivery
+    typealias Delivery = @Sendable () -> Void
 
     /// One queued handler run. Exactly one of starting it (a worker) and withdrawing it (its
     /// event loop) wins: whoever takes the closure.
@@ -107,8 +112,9 @@ final class WorkerPool: Sendable {
                     while let job = queue.take() {
                         // A withdrawn job is skipped: its connection was answered or closed.
                         guard let work = job.claim() else { continue }
-                        work()
+                        let deliver = work()
                         queue.admitted.subtract(1, ordering: .relaxed)
+                        deliver()
                     }
                     queue.exited.signal()
                 })
