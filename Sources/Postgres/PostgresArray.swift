@@ -11,7 +11,9 @@ extension Array: PostgresEncodable where Element: PostgresEncodable & PostgresAr
     }
 
     public var postgresText: String? {
-        PostgresArrayLiteral.encode(map(\.postgresText))
+        // A closure, not a key path: in this generic context a key path literal is
+        // instantiated at run time on every call.
+        PostgresArrayLiteral.encode(map { $0.postgresText })
     }
 }
 

@@ -33,6 +33,18 @@ import Testing
 
     @Test func rejectsInvalidUTF8() {
         #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0xC3, 0x28, 0x22]) }
+        // After an escape, and a lone continuation byte, and a truncated sequence at the end.
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x5C, 0x6E, 0xFF, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0x80, 0x22]) }
+        #expect(throws: JSONParseError.self) { try JSONParser.parse([0x22, 0x61, 0xE4, 0xB8, 0x22]) }
+    }
+
+    /// ASCII strings take a shorter way than the others; both give the same text.
+    @Test func stringsWithAndWithoutEscapesInASCIIAndNot() throws {
+        #expect(try parse(#""plain""#) == .string("plain"))
+        #expect(try parse(#""a\nb\"c""#) == .string("a\nb\"c"))
+        #expect(try parse("\"Zoë\\t中\"") == .string("Zoë\t中"))
+        #expect(try parse("\"\\u00e9 é\"") == .string("é é"))
     }
 
     @Test func limitsNestingDepth() throws {

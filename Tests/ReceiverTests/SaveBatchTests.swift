@@ -98,6 +98,44 @@ import Testing
         }
     }
 
+    /// The writes resolve sync errors only when the lookup found some open for a
+    /// client of the batch; then those of the records written or left unchanged,
+    /// and no other client's.
+    @Test func aBatchResolvesTheOpenSyncErrorsOfTheRecordsItSavesAndNoOthers() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme", clubs: [("club-1", "Downtown", true), ("club-2", "Uptown", false)])
+            let beta = try server.turnUp("beta", clubs: [("club-1", "Downtown", true), ("club-2", "Uptown", false)])
+            let body = #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng"}"#
+            let rejected = #"{"clubId": "club-2", "firstName": "Zoe", "lastName": "Ng"}"#
+            for (externalId, credentials) in [("old-1", acme), ("same", acme), ("b-1", beta)] {
+                #expect(try server.request("PUT", "/v1/prospects/by-external-id/\(externalId)", json: body, auth: credentials).status == 201)
+                #expect(try server.request("PUT", "/v1/prospects/by-external-id/\(externalId)", json: rejected, auth: credentials).status == 422)
+            }
+            let open = "SELECT count(*) FROM sync_errors WHERE resolved_at IS NULL AND client_id = "
+            #expect(try Self.count(server, open + "'acme'") == 2 && Self.count(server, open + "'beta'") == 1)
+
+            let updated = #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng", "notes": "x"}"#
+            let first = SaveBatch<Prospect>.run(
+                [try Self.job("old-1", updated, acme), try Self.job("same", body, acme), try Self.job("new-1", body, acme)],
+                database: server.pool, rateLimiter: nil)
+            #expect(first.map(Self.summary) == ["200 v2 \"2\"", "200 v1 \"1\"", "201 v1 \"1\""])
+            #expect(try Self.count(server, open + "'acme'") == 0 && Self.count(server, open + "'beta'") == 1)
+
+            // No open errors for acme any more: the plain statements; beta's stays open.
+            let second = SaveBatch<Prospect>.run(
+                [try Self.job("old-1", body, acme), try Self.job("new-2", body, acme)], database: server.pool, rateLimiter: nil)
+            #expect(second.map(Self.summary) == ["200 v3 \"3\"", "201 v1 \"1\""])
+            #expect(try Self.count(server, open + "'beta'") == 1)
+
+            // Mixed: one client with open errors resolves only its own.
+            let third = SaveBatch<Prospect>.run(
+                [try Self.job("new-3", body, acme), try Self.job("b-1", updated, beta)], database: server.pool, rateLimiter: nil)
+            #expect(third.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\""])
+            #expect(try Self.count(server, open + "'beta'") == 0)
+            #expect(try Self.count(server, "SELECT count(*) FROM sync_errors") == 3)
+        }
+    }
+
     @Test func aRateLimitedSaveInABatchIsAnswered429AndNotWritten() throws {
         try TestServer.run { server in
             let acme = try server.turnUp("acme")

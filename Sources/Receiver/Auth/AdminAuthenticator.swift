@@ -38,7 +38,7 @@ public struct AdminAuthenticator: Sendable {
     /// Whether the request carries the token; answers 401 with the bearer
     /// challenge otherwise.
     public func authenticate(_ request: Request) throws(Problem) {
-        guard let header = request.headerFields[.authorization] else {
+        guard let header = request.headerFields.value(of: .authorization) else {
             throw Self.unauthorized("Send the admin token as Authorization: Bearer <token>.")
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)

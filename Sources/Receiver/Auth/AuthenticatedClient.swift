@@ -27,7 +27,7 @@ enum ClientAuthenticator {
     /// (RFC 7617: the scheme is case-insensitive; user-id and password split at the
     /// first colon). On every `/v1` request, so without Foundation's string bridging.
     static func basicCredentials(_ request: Request) -> (username: String, password: String)? {
-        guard var header = request.headerFields[.authorization] else { return nil }
+        guard var header = request.headerFields.value(of: .authorization) else { return nil }
         return header.withUTF8 { bytes -> (String, String)? in
             func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
             var value = bytes[...]

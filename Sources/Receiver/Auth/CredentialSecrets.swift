@@ -18,7 +18,7 @@ public enum CredentialSecrets {
     /// sodium_init is idempotent and thread-safe; a Swift global runs it once.
     private static let initialized: Bool = sodium_init() >= 0
 
-    private static func ensureInitialized() {
+    static func ensureInitialized() {
         precondition(initialized, "libsodium could not be initialized")
     }
 

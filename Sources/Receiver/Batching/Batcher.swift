@@ -164,7 +164,7 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
                 guard waitForWork() else { return }
                 continue
             }
-            let outcomes = execute(batch.map(\.job))
+            let outcomes = execute(batch.map { $0.job })
             precondition(outcomes.count == batch.count, "a batch returns one outcome per job")
             state.withLock { state in
                 for ticket in batch { if let key = ticket.key { state.keysInFlight.remove(key) } }

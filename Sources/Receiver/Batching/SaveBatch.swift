@@ -111,6 +111,9 @@ enum SaveBatch<Record: PersonRecord> {
         var inserts: [Int] = []
         var updates: [(index: Int, current: Record)] = []
         var unchanged: [(index: Int, current: Record)] = []
+        /// Whether a client of the batch has open sync errors to resolve; most
+        /// batches have none, and their writes are simpler statements.
+        var resolvesSyncErrors = false
 
         /// Whether the save at `index` is one the COMMIT answers.
         func writes(_ index: Int) -> Bool {
@@ -130,6 +133,7 @@ enum SaveBatch<Record: PersonRecord> {
             Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
         ] + (matchQuery.map { [$0] } ?? []))
         let lookups = try Store.lookups(in: rows[0], count: jobs.count)
+        plan.resolvesSyncErrors = lookups.contains { $0.syncErrorsOpen }
         var matches = [Record??](repeating: nil, count: jobs.count)  // .some(nil): matched nothing
         if matchQuery != nil {
             for (entry, match) in zip(keyed, try Store.smartMatches(in: rows[1], count: keyed.count)) { matches[entry.index] = .some(match) }
@@ -174,9 +178,10 @@ enum SaveBatch<Record: PersonRecord> {
 
     /// Writes what `plan` decided and commits, in one round trip; then the answers.
     private static func write(_ plan: Plan, _ jobs: [SaveJob<Record>], on connection: PostgresConnection) throws -> [SaveOutcome] {
-        let insert = try Store.insertAll(plan.inserts.map { (jobs[$0].clientId, jobs[$0].input) })
-        let update = try Store.updateAll(plan.updates.map { (jobs[$0.index].clientId, $0.current, jobs[$0.index].input) })
-        let resolve = Store.resolveSyncErrors(of: plan.unchanged.map { (jobs[$0.index].clientId, $0.current) })
+        let insert = try Store.insertAll(plan.inserts.map { (jobs[$0].clientId, jobs[$0].input) }, resolving: plan.resolvesSyncErrors)
+        let update = try Store.updateAll(
+            plan.updates.map { (jobs[$0.index].clientId, $0.current, jobs[$0.index].input) }, resolving: plan.resolvesSyncErrors)
+        let resolve = plan.resolvesSyncErrors ? Store.resolveSyncErrors(of: plan.unchanged.map { (jobs[$0.index].clientId, $0.current) }) : nil
         var results = try connection.commit(after: [insert?.query, update?.query, resolve].compactMap { $0 })[...]
 
         var outcomes = plan.outcomes

@@ -172,6 +172,7 @@ public struct JSONParser {
         // Most strings have no escapes: made straight from the input bytes.
         var scalars: [UInt8]? = nil
         var runStart = index
+        var nonASCII: UInt8 = 0  // the high bits of every byte, or'ed
         while true {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
@@ -185,11 +186,17 @@ public struct JSONParser {
                 runStart = index
                 continue
             }
+            nonASCII |= byte & 0x80
             index += 1
         }
         // Validates UTF-8: a body with invalid sequences is not JSON (RFC 8259 §8.1).
+        // ASCII is valid UTF-8 as it is (escapes add ASCII or validated scalars), and
+        // the generic validating initializer costs more than the rest of the parse.
         let string: String?
-        if var escaped = scalars {
+        if nonASCII == 0 {
+            string = scalars.map { String(decoding: $0 + bytes[runStart..<index], as: UTF8.self) }
+                ?? String(decoding: bytes[runStart..<index], as: UTF8.self)
+        } else if var escaped = scalars {
             escaped.append(contentsOf: bytes[runStart..<index])
             string = String(validating: escaped, as: UTF8.self)
         } else {

@@ -1,7 +1,6 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+import Synchronization
+import CSodium
 
 /// Server-assigned record ids: UUID version 7 (RFC 9562 §5.7), time-ordered so
 /// new rows land at the end of the primary-key index instead of at random
@@ -9,20 +8,19 @@ import Foundation
 public enum RecordID {
     public static func make(now: Date = Date()) -> UUID {
         let milliseconds = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for index in 0..<6 {
-            bytes[index] = UInt8(truncatingIfNeeded: milliseconds >> (8 * (5 - index)))
+        var (high, low) = randomBits.next()
+        // 48 bits of milliseconds, version 7, 12 random bits; then the RFC 9562
+        // variant and 62 random bits.
+        high = (milliseconds << 16) | 0x7000 | (high & 0x0FFF)
+        low = 0x8000_0000_0000_0000 | (low & 0x3FFF_FFFF_FFFF_FFFF)
+        return withUnsafeBytes(of: (high.bigEndian, low.bigEndian)) { raw in
+            UUID(uuid: raw.load(as: uuid_t.self))
         }
-        // Two draws of 64 bits, not one per byte: each draw is a system call.
-        var random = SystemRandomNumberGenerator()
-        let high = random.next(), low = random.next()
-        for index in 6..<8 { bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * (index - 6))) }
-        for index in 8..<16 { bytes[index] = UInt8(truncatingIfNeeded: low >> (8 * (index - 8))) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x70  // version 7
-        bytes[8] = (bytes[8] & 0x3F) | 0x80  // RFC 9562 variant
-        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
     }
+
+    /// The system's CSPRNG (through libsodium) read 4 KiB at a time: an id needs
+    /// 16 random bytes, and a `getrandom` per id was a system call per insert.
+    private static let randomBits = RandomPool()
 
     /// Parses a record id from a path; anything that is not a UUID is simply not found.
     public static func parse(_ text: String) -> UUID? {
@@ -54,4 +52,30 @@ extension UUID {
     }
 
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+}
+
+/// Random 128-bit values from the system's CSPRNG, read ahead in blocks.
+private final class RandomPool: Sendable {
+    private static let blockSize = 4096
+
+    private let state = Mutex<(block: [UInt64], next: Int)>(([], 0))
+
+    func next() -> (UInt64, UInt64) {
+        state.withLock { state in
+            if state.next + 2 > state.block.count {
+                state.block = Self.readBlock()
+                state.next = 0
+            }
+            defer { state.next += 2 }
+            return (state.block[state.next], state.block[state.next + 1])
+        }
+    }
+
+    private static func readBlock() -> [UInt64] {
+        CredentialSecrets.ensureInitialized()
+        return [UInt64](unsafeUninitializedCapacity: blockSize / 8) { buffer, count in
+            randombytes_buf(buffer.baseAddress!, blockSize)
+            count = blockSize / 8
+        }
+    }
 }

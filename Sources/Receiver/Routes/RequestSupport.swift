@@ -7,7 +7,7 @@ enum RequestSupport {
     /// The body as a JSON object. RFC 9110 §15.5.16: a body in a media type the
     /// route does not take is a 415; a body that is not JSON is a 400.
     static func jsonObject(_ request: Request, allowMergePatch: Bool = false) throws -> JSONObject {
-        let mediaType = request.headerFields[.contentType].map(Self.mediaType) ?? ""
+        let mediaType = request.headerFields.value(of: .contentType).map(Self.mediaType) ?? ""
         let accepted = allowMergePatch ? ["application/json", "application/merge-patch+json"] : ["application/json"]
         guard accepted.contains(mediaType) else {
             throw Problem.unsupportedMediaType(
@@ -69,7 +69,7 @@ enum RequestSupport {
 
     /// The `If-Match` precondition (RFC 9110 §13.1.1), if any: `*` or a list of entity tags.
     static func ifMatch(_ request: Request) -> IfMatch? {
-        guard let header = request.headerFields[.ifMatch] else { return nil }
+        guard let header = request.headerFields.value(of: .ifMatch) else { return nil }
         let trimmed = header.trimmingOptionalWhitespace()
         if trimmed == "*" { return .any }
         let tags = trimmed.split(separator: ",").map { String($0).trimmingOptionalWhitespace() }

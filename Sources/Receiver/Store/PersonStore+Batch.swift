@@ -19,6 +19,9 @@ extension PersonStore {
         var clubEnabled: Bool?
         /// The record with the save's external id, if any, locked `FOR UPDATE`.
         var current: Record?
+        /// Whether the client has open sync errors about this kind of record: only
+        /// then do the batch's writes carry the statement that resolves them.
+        var syncErrorsOpen = false
     }
 
     /// One statement for the whole batch (read by `lookups(in:count:)`). The password
@@ -33,6 +36,8 @@ extension PersonStore {
         let sql = StatementCache.sql(Record.self, "lookUp") { """
             SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
+                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $2)
+                       AS sync_errors_open,
                    f.*
             FROM json_to_recordset($1::json) AS i(n int, client_id text, username text, external_id text, club_id text)
             LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
@@ -43,7 +48,7 @@ extension PersonStore {
                 FOR UPDATE OF p
             ) f ON true
             """ }
-        return PostgresQuery(sql: sql, bindings: [parameters])
+        return PostgresQuery(sql: sql, bindings: [parameters, PostgresBinding(Record.resource.rawValue)])
     }
 
     /// The rows of `lookUp`, one `Lookup` per save, in order.
@@ -54,15 +59,18 @@ extension PersonStore {
             lookups[index] = Lookup(
                 passwordHash: try row.decode("password_hash"), clientStatus: try row.decode("client_status"),
                 clientOptions: try row.decode("client_options"), clubEnabled: try row.decode("club_enabled"),
-                current: try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row))
+                current: try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row),
+                syncErrorsOpen: try row.decode("sync_errors_open"))
         }
         return lookups
     }
 
     /// Inserts new records, which return as stored (read them with `ordered(_:ids:)`
-    /// and the ids given); nil when there are none. The records' open sync errors (by
-    /// external id) are resolved in the same statement.
-    static func insertAll(_ inputs: [(clientId: String, input: Record.Input)]) throws -> (query: PostgresQuery, ids: [UUID])? {
+    /// and the ids given); nil when there are none. With `resolving`, the records'
+    /// open sync errors (by external id) are resolved in the same statement.
+    static func insertAll(
+        _ inputs: [(clientId: String, input: Record.Input)], resolving: Bool
+    ) throws -> (query: PostgresQuery, ids: [UUID])? {
         guard !inputs.isEmpty else { return nil }
         var ids: [UUID] = []
         let parameters = try BatchParameters.rows(inputs.map { clientId, input in
@@ -70,43 +78,48 @@ extension PersonStore {
             ids.append(id)
             return try columnValues(input, clientId: clientId, id: id)
         })
-        let sql = try StatementCache.sql(Record.self, "insertAll") {
+        let sql = try StatementCache.sql(Record.self, resolving ? "insertAll resolving" : "insertAll") {
             let columns = try columnNames(inputs[0].input)
             return """
             WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
             p AS (INSERT INTO \(Record.table) (client_id, id, \(columns.joined(separator: ", ")))
-                  SELECT client_id, id, \(columns.joined(separator: ", ")) FROM v RETURNING *),
-            resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
+                  SELECT client_id, id, \(columns.joined(separator: ", ")) FROM v RETURNING *)\(
+                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$3", clientIds: "$2")))" : "")
             SELECT \(Record.selectList) FROM p
             """
         }
-        let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(inputs.map(\.clientId)))]
+        let bindings = resolving
+            ? [parameters, PostgresBinding(distinct(inputs.map { $0.clientId })), PostgresBinding(Record.resource.rawValue)]
+            : [parameters]
         return (PostgresQuery(sql: sql, bindings: bindings), ids)
     }
 
     /// Writes new inputs over records, which return as stored, each with its version
-    /// moved on (read them with `ordered(_:ids:)`); nil when there are none. The
-    /// records' open sync errors are resolved in the same statement.
+    /// moved on (read them with `ordered(_:ids:)`); nil when there are none. With
+    /// `resolving`, the records' open sync errors are resolved in the same statement.
     ///
-    /// The records are also named by the arrays `$3` and `$4`: a join with the
+    /// The records are also named by the arrays `$2` and `$3`: a join with the
     /// JSON rows alone leaves the planner free to scan the whole table (it
     /// assumes 100 of them), which it did when the table had just grown.
-    static func updateAll(_ changes: [(clientId: String, current: Record, input: Record.Input)]) throws -> (query: PostgresQuery, ids: [UUID])? {
+    static func updateAll(
+        _ changes: [(clientId: String, current: Record, input: Record.Input)], resolving: Bool
+    ) throws -> (query: PostgresQuery, ids: [UUID])? {
         guard !changes.isEmpty else { return nil }
         let parameters = try BatchParameters.rows(changes.map { try columnValues($0.input, clientId: $0.clientId, id: $0.current.id) })
-        let sql = try StatementCache.sql(Record.self, "updateAll") {
+        let sql = try StatementCache.sql(Record.self, resolving ? "updateAll resolving" : "updateAll") {
             let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
             return """
             WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
             p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
-                  FROM v WHERE t.client_id = ANY($3) AND t.id = ANY($4) AND t.client_id = v.client_id AND t.id = v.id
-                  RETURNING t.*),
-            resolved AS (\(resolvingSyncErrors(of: "p", resource: "$2", clientIds: "$3")))
+                  FROM v WHERE t.client_id = ANY($2) AND t.id = ANY($3) AND t.client_id = v.client_id AND t.id = v.id
+                  RETURNING t.*)\(
+                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$4", clientIds: "$2")))" : "")
             SELECT \(Record.selectList) FROM p
             """
         }
-        let ids = changes.map(\.current.id)
-        let bindings = [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(changes.map(\.clientId))), PostgresBinding(ids)]
+        let ids = changes.map { $0.current.id }
+        let bindings = [parameters, PostgresBinding(distinct(changes.map { $0.clientId })), PostgresBinding(ids)]
+            + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])
         return (PostgresQuery(sql: sql, bindings: bindings), ids)
     }
 
@@ -119,7 +132,7 @@ extension PersonStore {
         })
         return PostgresQuery(
             sql: resolvingSyncErrors(of: "json_to_recordset($1::json) AS p(client_id text, id uuid, external_id text)", resource: "$2", clientIds: "$3"),
-            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map(\.clientId)))])
+            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map { $0.clientId }))])
     }
 
     /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
@@ -141,7 +154,7 @@ extension PersonStore {
     }
 
     private static func columnNames(_ input: Record.Input) throws -> [String] {
-        PersonFields.columnNames + (try input.extraColumns()).map(\.0)
+        PersonFields.columnNames + (try input.extraColumns()).map { $0.0 }
     }
 
     /// A row for `json_populate_recordset`: each column's value in PostgreSQL's
