@@ -170,3 +170,13 @@ enum PostgresArrayLiteral {
         return elements
     }
 }
+
+extension PostgresBinding {
+    /// A one-dimensional array of values already in text form (nil elements are
+    /// NULL), typed as an array of `elementType`; nil when that type has no array
+    /// type named here.
+    public static func array(_ elements: [String?], of elementType: PostgresDataType) -> PostgresBinding? {
+        guard let arrayType = elementType.arrayType else { return nil }
+        return PostgresBinding(text: PostgresArrayLiteral.encode(elements), dataType: arrayType)
+    }
+}

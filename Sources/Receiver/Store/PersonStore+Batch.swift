@@ -3,9 +3,8 @@ import Postgres
 import Synchronization
 
 /// The statements of a batch of saves: each handles every save of the batch at
-/// once, its rows passed as one JSON array (`json_to_recordset`,
-/// `json_populate_recordset`), so the SQL text and its prepared statement are
-/// the same whatever the batch size.
+/// once, its rows passed as one array per column (`BatchColumns`), so the SQL
+/// text and its prepared statement are the same whatever the batch size.
 extension PersonStore {
     /// What a batch needs to know about a save before writing: the credential of
     /// the client it claims to act for, its club, and its record, locked.
@@ -29,17 +28,18 @@ extension PersonStore {
     /// claimed client's record, but only for this batch's transaction, and nothing is
     /// written for it. Records of suspended or unknown clients are not locked at all.
     static func lookUp(_ saves: [(clientId: String, username: String, externalId: String, clubId: String)]) -> PostgresQuery {
-        let parameters = BatchParameters.rows(saves.enumerated().map { index, save in
-            ["n": .number(Double(index)), "client_id": .string(save.clientId), "username": .string(save.username),
-             "external_id": .string(save.externalId), "club_id": .string(save.clubId)]
-        })
+        var rows = BatchColumns(["n", "client_id", "username", "external_id", "club_id"])
+        for (index, save) in saves.enumerated() {
+            rows.append([PostgresBinding(index), PostgresBinding(save.clientId), PostgresBinding(save.username),
+                         PostgresBinding(save.externalId), PostgresBinding(save.clubId)])
+        }
         let sql = StatementCache.sql(Record.self, "lookUp") { """
             SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
-                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $2)
+                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $6)
                        AS sync_errors_open,
                    f.*
-            FROM json_to_recordset($1::json) AS i(n int, client_id text, username text, external_id text, club_id text)
+            FROM \(rows.rows(as: "i"))
             LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
             LEFT JOIN clients cl ON cl.client_id = c.client_id
             LEFT JOIN LATERAL (
@@ -48,7 +48,7 @@ extension PersonStore {
                 FOR UPDATE OF p
             ) f ON true
             """ }
-        return PostgresQuery(sql: sql, bindings: [parameters, PostgresBinding(Record.resource.rawValue)])
+        return PostgresQuery(sql: sql, bindings: rows.bindings + [PostgresBinding(Record.resource.rawValue)])
     }
 
     /// The rows of `lookUp`, one `Lookup` per save, in order.
@@ -73,66 +73,62 @@ extension PersonStore {
     ) throws -> (query: PostgresQuery, ids: [UUID])? {
         guard !inputs.isEmpty else { return nil }
         var ids: [UUID] = []
-        let parameters = try BatchParameters.rows(inputs.map { clientId, input in
+        var rows = BatchColumns(try columnNames(inputs[0].input))
+        for (clientId, input) in inputs {
             let id = RecordID.make()
             ids.append(id)
-            return try columnValues(input, clientId: clientId, id: id)
-        })
-        let sql = try StatementCache.sql(Record.self, resolving ? "insertAll resolving" : "insertAll") {
-            let columns = try columnNames(inputs[0].input)
+            rows.append(try columnValues(input, clientId: clientId, id: id))
+        }
+        let sql = StatementCache.sql(Record.self, resolving ? "insertAll resolving" : "insertAll") {
+            let columns = rows.names.joined(separator: ", ")
             return """
-            WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
-            p AS (INSERT INTO \(Record.table) (client_id, id, \(columns.joined(separator: ", ")))
-                  SELECT client_id, id, \(columns.joined(separator: ", ")) FROM v RETURNING *)\(
-                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$3", clientIds: "$2")))" : "")
+            WITH p AS (INSERT INTO \(Record.table) (\(columns)) SELECT \(columns) FROM \(rows.rows(as: "v")) RETURNING *)\(
+                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$\(rows.names.count + 1)", clientIds: "$1")))" : "")
             SELECT \(Record.selectList) FROM p
             """
         }
-        let bindings = resolving
-            ? [parameters, PostgresBinding(distinct(inputs.map { $0.clientId })), PostgresBinding(Record.resource.rawValue)]
-            : [parameters]
-        return (PostgresQuery(sql: sql, bindings: bindings), ids)
+        return (PostgresQuery(sql: sql, bindings: rows.bindings + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])), ids)
     }
 
     /// Writes new inputs over records, which return as stored, each with its version
     /// moved on (read them with `ordered(_:ids:)`); nil when there are none. With
     /// `resolving`, the records' open sync errors are resolved in the same statement.
     ///
-    /// The records are also named by the arrays `$2` and `$3`: a join with the
-    /// JSON rows alone leaves the planner free to scan the whole table (it
-    /// assumes 100 of them), which it did when the table had just grown.
+    /// The records are also named by the arrays of client ids and ids as such
+    /// (`= ANY($1)`, `= ANY($2)`): a join with the rows alone leaves the planner
+    /// free to scan the whole table, which it did when the table had just grown.
     static func updateAll(
         _ changes: [(clientId: String, current: Record, input: Record.Input)], resolving: Bool
     ) throws -> (query: PostgresQuery, ids: [UUID])? {
         guard !changes.isEmpty else { return nil }
-        let parameters = try BatchParameters.rows(changes.map { try columnValues($0.input, clientId: $0.clientId, id: $0.current.id) })
-        let sql = try StatementCache.sql(Record.self, resolving ? "updateAll resolving" : "updateAll") {
-            let assignments = try columnNames(changes[0].input).map { "\($0) = v.\($0)" }
+        var rows = BatchColumns(try columnNames(changes[0].input))
+        for change in changes { rows.append(try columnValues(change.input, clientId: change.clientId, id: change.current.id)) }
+        let sql = StatementCache.sql(Record.self, resolving ? "updateAll resolving" : "updateAll") {
+            let assignments = rows.names.dropFirst(2).map { "\($0) = v.\($0)" }
             return """
-            WITH v AS (SELECT * FROM json_populate_recordset(NULL::\(Record.table), $1::json)),
-            p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
-                  FROM v WHERE t.client_id = ANY($2) AND t.id = ANY($3) AND t.client_id = v.client_id AND t.id = v.id
+            WITH p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
+                  FROM \(rows.rows(as: "v"))
+                  WHERE t.client_id = ANY($1) AND t.id = ANY($2) AND t.client_id = v.client_id AND t.id = v.id
                   RETURNING t.*)\(
-                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$4", clientIds: "$2")))" : "")
+                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$\(rows.names.count + 1)", clientIds: "$1")))" : "")
             SELECT \(Record.selectList) FROM p
             """
         }
-        let ids = changes.map { $0.current.id }
-        let bindings = [parameters, PostgresBinding(distinct(changes.map { $0.clientId })), PostgresBinding(ids)]
-            + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])
-        return (PostgresQuery(sql: sql, bindings: bindings), ids)
+        let bindings = rows.bindings + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])
+        return (PostgresQuery(sql: sql, bindings: bindings), changes.map { $0.current.id })
     }
 
     /// Resolves the open sync errors of records a save left unchanged: the save
     /// succeeded, so what it was rejected for before is settled. nil when there are none.
     static func resolveSyncErrors(of records: [(clientId: String, record: Record)]) -> PostgresQuery? {
         guard !records.isEmpty else { return nil }
-        let parameters = BatchParameters.rows(records.map { clientId, record in
-            ["client_id": .string(clientId), "id": .string(record.id.lowercasedString), "external_id": .optional(record.input.person.externalId)]
-        })
+        var rows = BatchColumns(["client_id", "id", "external_id"])
+        for (clientId, record) in records {
+            rows.append([PostgresBinding(clientId), PostgresBinding(record.id), PostgresBinding(record.input.person.externalId)])
+        }
         return PostgresQuery(
-            sql: resolvingSyncErrors(of: "json_to_recordset($1::json) AS p(client_id text, id uuid, external_id text)", resource: "$2", clientIds: "$3"),
-            bindings: [parameters, PostgresBinding(Record.resource.rawValue), PostgresBinding(distinct(records.map { $0.clientId }))])
+            sql: resolvingSyncErrors(of: rows.rows(as: "p"), resource: "$4", clientIds: "$1"),
+            bindings: rows.bindings + [PostgresBinding(Record.resource.rawValue)])
     }
 
     /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
@@ -149,22 +145,14 @@ extension PersonStore {
         """
     }
 
-    private static func distinct(_ clientIds: [String]) -> [String] {
-        Array(Set(clientIds))
-    }
-
+    /// The columns a save writes, `client_id` and `id` first.
     private static func columnNames(_ input: Record.Input) throws -> [String] {
-        PersonFields.columnNames + (try input.extraColumns()).map { $0.0 }
+        ["client_id", "id"] + PersonFields.columnNames + (try input.extraColumns()).map { $0.0 }
     }
 
-    /// A row for `json_populate_recordset`: each column's value in PostgreSQL's
-    /// text form, which the column type's input function reads.
-    private static func columnValues(_ input: Record.Input, clientId: String, id: UUID) throws -> JSONObject {
-        var members: [(name: String, value: JSONValue)] = [("client_id", .string(clientId)), ("id", .string(id.lowercasedString))]
-        for (column, binding) in zip(PersonFields.columnNames, input.person.bindings) + (try input.extraColumns()) {
-            members.append((column, .optional(binding.text)))
-        }
-        return JSONObject(members)
+    /// A save's row, in the order of `columnNames`.
+    private static func columnValues(_ input: Record.Input, clientId: String, id: UUID) throws -> [PostgresBinding] {
+        [PostgresBinding(clientId), PostgresBinding(id)] + input.person.bindings + (try input.extraColumns()).map { $0.1 }
     }
 
     /// The records of `insertAll`'s or `updateAll`'s statement, in the order of `ids`.
@@ -203,9 +191,43 @@ enum StatementCache {
     }
 }
 
-/// The rows of a batch statement, as the one JSON array parameter it reads.
-enum BatchParameters {
-    static func rows(_ rows: [JSONObject]) -> PostgresBinding {
-        PostgresBinding(String(decoding: JSONWriter.serialize(.array(rows.map(JSONValue.object))), as: UTF8.self))
+/// The rows of a batch statement as one array parameter per column, which the
+/// statement reads back as rows with `unnest($1, $2, …)`. PostgreSQL takes arrays
+/// of text values apart for much less than the same rows as a JSON array, which
+/// it lexes twice (the `json` input check, then the rows) and looks up by key.
+struct BatchColumns {
+    let names: [String]
+    private var types: [PostgresDataType]
+    private var columns: [[String?]]
+
+    init(_ names: [String]) {
+        self.names = names
+        types = [PostgresDataType](repeating: .unspecified, count: names.count)
+        columns = [[String?]](repeating: [], count: names.count)
+    }
+
+    /// A row: one value per column, in the order of `names`.
+    mutating func append(_ row: [PostgresBinding]) {
+        precondition(row.count == names.count, "a batch row has one value per column")
+        for (index, value) in row.enumerated() {
+            types[index] = value.dataType
+            columns[index].append(value.text)
+        }
+    }
+
+    /// One array per column, each typed after its values.
+    var bindings: [PostgresBinding] {
+        zip(columns, types).enumerated().map { index, column in
+            guard let binding = PostgresBinding.array(column.0, of: column.1) else {
+                preconditionFailure("column \(names[index]) is of type \(column.1), which has no array type named here")
+            }
+            return binding
+        }
+    }
+
+    /// `unnest($first, …) AS alias(names…)`: the rows, with their columns' names.
+    func rows(as alias: String, from first: Int = 1) -> String {
+        let placeholders = names.indices.map { "$\(first + $0)" }
+        return "unnest(\(placeholders.joined(separator: ", "))) AS \(alias)(\(names.joined(separator: ", ")))"
     }
 }

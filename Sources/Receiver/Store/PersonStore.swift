@@ -130,16 +130,16 @@ enum PersonStore<Record: PersonRecord> {
     /// Read the rows with `smartMatches(in:count:)`; nil when there are no keys.
     static func smartMatchQuery(_ keys: [(clientId: String, externalId: String?, key: MatchKey)]) -> PostgresQuery? {
         guard !keys.isEmpty else { return nil }
-        let parameters = BatchParameters.rows(keys.enumerated().map { index, entry in
-            ["n": .number(Double(index)), "client_id": .string(entry.clientId), "external_id": .optional(entry.externalId),
-             "first_name": .string(entry.key.first), "last_name": .string(entry.key.last),
-             "email": .optional(entry.key.email), "mobile": .optional(entry.key.mobile)]
-        })
+        var rows = BatchColumns(["n", "client_id", "external_id", "first_name", "last_name", "email", "mobile"])
+        for (index, entry) in keys.enumerated() {
+            rows.append([PostgresBinding(index), PostgresBinding(entry.clientId), PostgresBinding(entry.externalId),
+                         PostgresBinding(entry.key.first), PostgresBinding(entry.key.last),
+                         PostgresBinding(entry.key.email), PostgresBinding(entry.key.mobile)])
+        }
         let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
         let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
         let sql = StatementCache.sql(Record.self, "smartMatches") { """
-            SELECT i.n, m.* FROM json_to_recordset($1::json)
-                AS i(n int, client_id text, external_id text, first_name text, last_name text, email text, mobile text)
+            SELECT i.n, m.* FROM \(rows.rows(as: "i"))
             CROSS JOIN LATERAL (
                 SELECT \(Record.selectList), \(emailMatches) AS email_matches, \(mobileMatches) AS mobile_matches
                 FROM \(Record.fromClause)
@@ -152,7 +152,7 @@ enum PersonStore<Record: PersonRecord> {
                 FOR UPDATE OF p
             ) m
             """ }
-        return PostgresQuery(sql: sql, bindings: [parameters])
+        return PostgresQuery(sql: sql, bindings: rows.bindings)
     }
 
     /// The rows of `smartMatchQuery`: the record each key adopts, if any, in order.
