@@ -121,13 +121,6 @@ enum SaveBatch<Record: PersonRecord> {
         }
     }
 
-    /// The batch's statements take their rows as arrays, whose length a custom plan
-    /// sees: its estimate of a few rows against the generic plan's hundred makes
-    /// PostgreSQL plan every execution afresh, which costs more than running it.
-    /// Their generic plans (the plans of rows passed as JSON before) are good for
-    /// any batch size. `SET LOCAL`: for this transaction only.
-    private static var genericPlans: PostgresQuery { "SET LOCAL plan_cache_mode = force_generic_plan" }
-
     /// Opens the transaction with the lookup and decides every save that can
     /// succeed; the rest stay `.alone`.
     private static func decide(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
@@ -137,7 +130,7 @@ enum SaveBatch<Record: PersonRecord> {
         let keyed = jobs.indices.compactMap { index in MatchKey(jobs[index].input.person).map { (index: index, key: $0) } }
         let matchQuery = Store.smartMatchQuery(keyed.map { (jobs[$0.index].clientId, jobs[$0.index].externalId, $0.key) })
         let rows = try connection.begin(with: [
-            Self.genericPlans,
+            BatchColumns.genericPlans,
             Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
         ] + (matchQuery.map { [$0] } ?? []))
         let lookups = try Store.lookups(in: rows[1], count: jobs.count)

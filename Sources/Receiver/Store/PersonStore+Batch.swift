@@ -225,6 +225,13 @@ struct BatchColumns {
         }
     }
 
+    /// Sent first in a transaction that runs statements reading `BatchColumns`. A
+    /// custom plan sees the arrays' length, and its estimate of a few rows against
+    /// the generic plan's ten makes PostgreSQL plan every execution afresh, which
+    /// costs more than running it. The generic plans (the plans rows passed as JSON
+    /// had) are good for any number of rows. `SET LOCAL`: for this transaction only.
+    static let genericPlans: PostgresQuery = "SET LOCAL plan_cache_mode = force_generic_plan"
+
     /// `unnest($first, …) AS alias(names…)`: the rows, with their columns' names.
     func rows(as alias: String, from first: Int = 1) -> String {
         let placeholders = names.indices.map { "$\(first + $0)" }

@@ -111,9 +111,10 @@ enum PersonStore<Record: PersonRecord> {
     /// without an external id and with the same first and last name, the first
     /// rule that finds anything decides — email and mobile, then email, then
     /// mobile — and exactly one match is adopted; several are ambiguous (nil: create).
+    /// Inside a transaction (which keeps generic plans from then on).
     static func smartMatch(_ person: PersonFields, clientId: String, on connection: PostgresConnection) throws -> Record? {
         guard let key = MatchKey(person), let query = smartMatchQuery([(clientId, nil, key)]) else { return nil }
-        return try smartMatches(in: try connection.query(query), count: 1)[0]
+        return try smartMatches(in: try connection.pipeline([BatchColumns.genericPlans, query])[1], count: 1)[0]
     }
 
     /// Smart matching for several saves in one statement; one result per key, in order.
