@@ -232,9 +232,10 @@ struct BatchColumns {
     /// had) are good for any number of rows. `SET LOCAL`: for this transaction only.
     static let genericPlans: PostgresQuery = "SET LOCAL plan_cache_mode = force_generic_plan"
 
-    /// `unnest($first, …) AS alias(names…)`: the rows, with their columns' names.
-    func rows(as alias: String, from first: Int = 1) -> String {
-        let placeholders = names.indices.map { "$\(first + $0)" }
+    /// `unnest($1, …) AS alias(names…)`: the rows, with their columns' names; the
+    /// arrays are the statement's first parameters.
+    func rows(as alias: String) -> String {
+        let placeholders = names.indices.map { "$\($0 + 1)" }
         return "unnest(\(placeholders.joined(separator: ", "))) AS \(alias)(\(names.joined(separator: ", ")))"
     }
 }
