@@ -12,15 +12,17 @@ import Testing
 @Suite struct SaveBatchTests {
     static let ada = #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}"#
 
-    static func job(
-        _ externalId: String, _ body: String, _ credentials: APICredentials, password: String? = nil, ifMatch: String? = nil
-    ) throws -> SaveJob<Prospect> {
+    static func job<Record>(
+        _ externalId: String, _ body: String, _ credentials: APICredentials, password: String? = nil, ifMatch: String? = nil,
+        as type: Record.Type = Prospect.self
+    ) throws -> SaveJob<Record> {
         var fields = HTTPFields()
         fields[.authorization] = "Basic " + Data("\(credentials.username):\(password ?? credentials.password)".utf8).base64EncodedString()
         fields[.contentType] = "application/json"
         if let ifMatch { fields[.ifMatch] = ifMatch }
-        let request = Request(method: .put, target: "/v1/prospects/by-external-id/\(externalId)", headerFields: fields, body: Array(body.utf8))
-        return try #require(SaveJob<Prospect>(request: request, externalId: externalId))
+        let target = "\(Record.collectionPath)/by-external-id/\(externalId)"
+        let request = Request(method: .put, target: target, headerFields: fields, body: Array(body.utf8))
+        return try #require(SaveJob<Record>(request: request, externalId: externalId))
     }
 
     static func count(_ server: TestServer, _ sql: String) throws -> Int {
@@ -95,6 +97,50 @@ import Testing
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-2", json: body, headers: [("If-Match", "\"9\"")], auth: acme).status == 412)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-4", json: #"{"clubId": "club-2", "firstName": "Zoe"}"#, auth: acme).status == 422)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/crm-2", json: Self.ada, auth: acme).status == 201)
+        }
+    }
+
+    /// A batch reads back only what the database adds to a record (the staff owner);
+    /// the rest of each answer comes from the save and the transaction's clock. Every
+    /// answer must still be the record as stored: what a GET returns, byte for byte.
+    @Test func everyAnswerOfABatchIsTheRecordAsStored() throws {
+        try TestServer.run(adminToken: TestServer.adminToken) { server in
+            let acme = try server.turnUp("acme")
+            #expect(try server.admin("PUT", "/clients/acme/staff/kim@example.com", json: #"{"firstName": "Kim"}"#).status == 201)
+            let owned = #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng", "staffOwnerEmail": "KIM@example.com", "birthDate": "1990-02-28"}"#
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-1", json: owned, auth: acme).status == 201)
+            let converted = try server.request("PUT", "/v1/prospects/by-external-id/won-1", json: owned, auth: acme)
+            let prospectId = try #require(converted.string("id"))
+            #expect(try server.request("POST", "/v1/prospects/\(prospectId)/convert", json: #"{"externalId": "m-1"}"#, auth: acme).status == 201)
+            #expect(try server.request("POST", "/v1/prospects", json: Self.ada, auth: acme).status == 201)
+            Thread.sleep(forTimeInterval: 0.01)  // the batch's clock is later than every createdAt above
+
+            let prospects = SaveBatch<Prospect>.run([
+                try Self.job("new-1", owned, acme),                                         // insert, with a staff owner
+                try Self.job("old-1", #"{"clubId": "club-2", "firstName": "Zoe", "notes": "é ✓"}"#, acme),  // update, owner gone
+                try Self.job("won-1", owned.replacingOccurrences(of: "Ng", with: "Ng-Lee"), acme),  // update of a converted one (v2)
+                try Self.job("crm-1", Self.ada, acme),                                      // adopts the record
+            ], database: server.pool, rateLimiter: nil)
+            let members = SaveBatch<Member>.run([
+                try Self.job("m-2", #"{"clubId": "club-1", "lastName": "Ng", "joinDate": "2026-01-31", "membershipType": "gold"}"#, acme, as: Member.self),
+                try Self.job("m-1", #"{"clubId": "club-1", "firstName": "Zoe", "memberNumber": "A1"}"#, acme, as: Member.self),
+            ], database: server.pool, rateLimiter: nil)
+            #expect(prospects.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\"", "200 v3 \"3\"", "200 v2 \"2\""])
+            #expect(members.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\""])
+
+            for (path, outcome) in zip(Array(repeating: "/v1/prospects", count: 4) + ["/v1/members", "/v1/members"], prospects + members) {
+                guard case .response(let answer) = outcome else { Issue.record("\(path): \(outcome)"); continue }
+                let stored = try server.request("GET", "\(path)/\(Self.id(outcome) ?? "")", auth: acme)
+                #expect(stored.status == 200)
+                #expect(String(decoding: answer.body, as: UTF8.self) == stored.body)
+                #expect(answer.headerFields[.eTag] == stored.header("ETag"))
+            }
+            let answers = prospects.compactMap { outcome -> JSONObject? in
+                guard case .response(let answer) = outcome else { return nil }
+                return try? JSONParser.parse(answer.body).objectValue
+            }
+            #expect(answers[0]["staffOwnerId"]?.stringValue != nil && answers[1]["staffOwnerId"] == .null)
+            #expect(answers[2]["memberId"]?.stringValue != nil && answers[2]["createdAt"] != answers[2]["updatedAt"])
         }
     }
 

@@ -108,6 +108,8 @@ enum SaveBatch<Record: PersonRecord> {
     private struct Plan {
         /// Each save's outcome unless it is written: `.alone`, or a failure (429).
         var outcomes: [SaveOutcome]
+        /// The transaction's `now()`, which its writes set.
+        var clock: TransactionClock
         var inserts: [Int] = []
         var updates: [(index: Int, current: Record)] = []
         var unchanged: [(index: Int, current: Record)] = []
@@ -124,7 +126,6 @@ enum SaveBatch<Record: PersonRecord> {
     /// Opens the transaction with the lookup and decides every save that can
     /// succeed; the rest stay `.alone`.
     private static func decide(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
-        var plan = Plan(outcomes: [SaveOutcome](repeating: .alone, count: jobs.count))
         // Smart matching goes out with the lookup, for every save it could concern;
         // the matches of saves that turn out not to need them are left unused.
         let keyed = jobs.indices.compactMap { index in MatchKey(jobs[index].input.person).map { (index: index, key: $0) } }
@@ -133,7 +134,8 @@ enum SaveBatch<Record: PersonRecord> {
             BatchColumns.genericPlans,
             Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
         ] + (matchQuery.map { [$0] } ?? []))
-        let lookups = try Store.lookups(in: rows[1], count: jobs.count)
+        let (lookups, clock) = try Store.lookups(in: rows[1], count: jobs.count)
+        var plan = Plan(outcomes: [SaveOutcome](repeating: .alone, count: jobs.count), clock: clock)
         plan.resolvesSyncErrors = lookups.contains { $0.syncErrorsOpen }
         var matches = [Record??](repeating: nil, count: jobs.count)  // .some(nil): matched nothing
         if matchQuery != nil {
@@ -187,13 +189,15 @@ enum SaveBatch<Record: PersonRecord> {
 
         var outcomes = plan.outcomes
         if let insert {
-            for (index, record) in zip(plan.inserts, try Store.ordered(results.removeFirst(), ids: insert.ids)) {
+            let writes = zip(plan.inserts, insert.ids).map { index, id in (id: id, input: jobs[index].input, current: Record?.none) }
+            for (index, record) in zip(plan.inserts, try Store.written(results.removeFirst(), writes, at: plan.clock)) {
                 outcomes[index] = .response(RequestSupport.record(
                     record.json, version: record.version, status: .created, location: "\(Record.collectionPath)/\(record.id.lowercasedString)"))
             }
         }
         if let update {
-            for ((index, _), record) in zip(plan.updates, try Store.ordered(results.removeFirst(), ids: update.ids)) {
+            let writes = plan.updates.map { (id: $0.current.id, input: jobs[$0.index].input, current: Optional($0.current)) }
+            for ((index, _), record) in zip(plan.updates, try Store.written(results.removeFirst(), writes, at: plan.clock)) {
                 outcomes[index] = .response(RequestSupport.record(record.json, version: record.version))
             }
         }

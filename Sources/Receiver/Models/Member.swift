@@ -82,6 +82,20 @@ extension MemberInput: PersonInput {
 }
 
 extension Member: PersonRecord {
+    static let addedOnWrite = ""
+
+    init(written input: MemberInput, id: UUID, over current: Member?, at clock: TransactionClock, row: PostgresRow) throws {
+        self.id = id
+        person = input.person
+        memberNumber = input.memberNumber
+        membershipType = input.membershipType
+        membershipStatus = input.membershipStatus
+        joinDate = input.joinDate
+        expiryDate = input.expiryDate
+        prospectId = current?.prospectId
+        (createdAt, updatedAt, version, updatedMicros) = clock.stamps(over: current)
+    }
+
     static let table = "members"
     static let resource = SyncErrorResource.member
     static let noun = "member"

@@ -16,7 +16,15 @@ protocol PersonRecord: Sendable {
     static var collectionPath: String { get }
 
     init(row: PostgresRow) throws
+    /// What the database adds to a record a batch writes, beyond its input, its
+    /// id and the transaction's clock: select-list items over `p`, each after a
+    /// comma ("" when there is nothing). A batch reads these back, not the record.
+    static var addedOnWrite: String { get }
+    /// The record as a batch wrote it: `input` under `id`, inserted (`current` nil)
+    /// or written over `current`, at `clock`; `row` holds `addedOnWrite`.
+    init(written input: Input, id: UUID, over current: Self?, at clock: TransactionClock, row: PostgresRow) throws
     var id: UUID { get }
+    var createdAt: Date { get }
     var version: Int { get }
     var updatedMicros: Int { get }
     var input: Input { get }
@@ -26,6 +34,28 @@ protocol PersonRecord: Sendable {
 extension PersonRecord {
     /// The FROM clause that goes with `selectList`.
     static var fromClause: String { "\(table) p" }
+}
+
+/// The time a transaction writes as `now()` (its start): `created_at` of what it
+/// inserts, `updated_at` of all it writes.
+struct TransactionClock: Sendable {
+    let now: Date
+    /// `now` in microseconds since the epoch, exact, as `updatedMicros`.
+    let micros: Int
+
+    /// Select-list items giving the clock; read with `init(row:)`.
+    static let selectList = "now() AS transaction_now, (extract(epoch FROM now()) * 1000000)::bigint AS transaction_micros"
+
+    init(row: PostgresRow) throws {
+        now = try row.decode("transaction_now")
+        micros = try row.decode("transaction_micros")
+    }
+
+    /// What a write at this clock over `current` (nil: an insert) makes of a
+    /// record's timestamps and version.
+    func stamps<Record: PersonRecord>(over current: Record?) -> (createdAt: Date, updatedAt: Date, version: Int, updatedMicros: Int) {
+        (current?.createdAt ?? now, now, (current?.version ?? 0) + 1, micros)
+    }
 }
 
 /// A prospect or member as written by the Connector.
@@ -51,7 +81,7 @@ extension ProspectInput: PersonInput {
         ]
     }
 
-    private func leadSourceUUID() throws -> UUID? {
+    func leadSourceUUID() throws -> UUID? {
         guard let leadSourceId else { return nil }
         guard let id = RecordID.parse(leadSourceId) else { throw Self.unknownLeadSource }
         return id
@@ -68,6 +98,20 @@ extension ProspectInput: PersonInput {
 }
 
 extension Prospect: PersonRecord {
+    /// The staff owner is found by email (in the same way as `selectList`).
+    static let addedOnWrite = ", staff_id_by_email(p.client_id, p.staff_owner_email) AS staff_owner_id"
+
+    init(written input: ProspectInput, id: UUID, over current: Prospect?, at clock: TransactionClock, row: PostgresRow) throws {
+        self.id = id
+        person = input.person
+        leadSourceId = try input.leadSourceUUID()
+        staffOwnerEmail = input.staffOwnerEmail
+        staffOwnerId = try row.decode("staff_owner_id")
+        status = input.status
+        memberId = current?.memberId
+        (createdAt, updatedAt, version, updatedMicros) = clock.stamps(over: current)
+    }
+
     static let table = "prospects"
     static let resource = SyncErrorResource.prospect
     static let noun = "prospect"

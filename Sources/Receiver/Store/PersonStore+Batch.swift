@@ -38,6 +38,7 @@ extension PersonStore {
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $6)
                        AS sync_errors_open,
+                   \(TransactionClock.selectList),
                    f.*
             FROM \(rows.rows(as: "i"))
             LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
@@ -51,8 +52,12 @@ extension PersonStore {
         return PostgresQuery(sql: sql, bindings: rows.bindings + [PostgresBinding(Record.resource.rawValue)])
     }
 
-    /// The rows of `lookUp`, one `Lookup` per save, in order.
-    static func lookups(in rows: PostgresRows, count: Int) throws -> [Lookup] {
+    /// The rows of `lookUp`: one `Lookup` per save, in order, and the clock of the
+    /// transaction, which the batch's writes will set.
+    static func lookups(in rows: PostgresRows, count: Int) throws -> (lookups: [Lookup], clock: TransactionClock) {
+        guard let first = rows.first else {
+            throw PostgresError(kind: .client, message: "the lookup of a batch of \(count) saves returned no rows")
+        }
         var lookups = [Lookup](repeating: Lookup(), count: count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
@@ -62,11 +67,12 @@ extension PersonStore {
                 current: try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row),
                 syncErrorsOpen: try row.decode("sync_errors_open"))
         }
-        return lookups
+        return (lookups, try TransactionClock(row: first))
     }
 
-    /// Inserts new records, which return as stored (read them with `ordered(_:ids:)`
-    /// and the ids given); nil when there are none. With `resolving`, the records'
+    /// Inserts new records; each row returned holds a record's `id` and what the
+    /// database added (`Record.addedOnWrite`): read them with `written(_:_:at:)`
+    /// and the ids given. nil when there are none. With `resolving`, the records'
     /// open sync errors (by external id) are resolved in the same statement.
     static func insertAll(
         _ inputs: [(clientId: String, input: Record.Input)], resolving: Bool
@@ -81,18 +87,16 @@ extension PersonStore {
         }
         let sql = StatementCache.sql(Record.self, resolving ? "insertAll resolving" : "insertAll") {
             let columns = rows.names.joined(separator: ", ")
-            return """
-            WITH p AS (INSERT INTO \(Record.table) (\(columns)) SELECT \(columns) FROM \(rows.rows(as: "v")) RETURNING *)\(
-                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$\(rows.names.count + 1)", clientIds: "$1")))" : "")
-            SELECT \(Record.selectList) FROM p
-            """
+            let insert = "INSERT INTO \(Record.table) AS p (\(columns)) SELECT \(columns) FROM \(rows.rows(as: "v"))"
+            return resolving ? written(by: insert, resolving: "$\(rows.names.count + 1)") : "\(insert) RETURNING \(returnedOnWrite)"
         }
         return (PostgresQuery(sql: sql, bindings: rows.bindings + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])), ids)
     }
 
-    /// Writes new inputs over records, which return as stored, each with its version
-    /// moved on (read them with `ordered(_:ids:)`); nil when there are none. With
-    /// `resolving`, the records' open sync errors are resolved in the same statement.
+    /// Writes new inputs over records, moving each one's version on; the rows
+    /// returned are those of `insertAll` (read them with `written(_:_:at:)`). nil
+    /// when there are none. With `resolving`, the records' open sync errors are
+    /// resolved in the same statement.
     ///
     /// The records are also named by the arrays of client ids and ids as such
     /// (`= ANY($1)`, `= ANY($2)`): a join with the rows alone leaves the planner
@@ -105,17 +109,27 @@ extension PersonStore {
         for change in changes { rows.append(try columnValues(change.input, clientId: change.clientId, id: change.current.id)) }
         let sql = StatementCache.sql(Record.self, resolving ? "updateAll resolving" : "updateAll") {
             let assignments = rows.names.dropFirst(2).map { "\($0) = v.\($0)" }
-            return """
-            WITH p AS (UPDATE \(Record.table) t SET \(assignments.joined(separator: ", ")), updated_at = now(), version = t.version + 1
+            let update = """
+                UPDATE \(Record.table) p SET \(assignments.joined(separator: ", ")), updated_at = now(), version = p.version + 1
                   FROM \(rows.rows(as: "v"))
-                  WHERE t.client_id = ANY($1) AND t.id = ANY($2) AND t.client_id = v.client_id AND t.id = v.id
-                  RETURNING t.*)\(
-                resolving ? ", resolved AS (\(resolvingSyncErrors(of: "p", resource: "$\(rows.names.count + 1)", clientIds: "$1")))" : "")
-            SELECT \(Record.selectList) FROM p
-            """
+                  WHERE p.client_id = ANY($1) AND p.id = ANY($2) AND p.client_id = v.client_id AND p.id = v.id
+                """
+            return resolving ? written(by: update, resolving: "$\(rows.names.count + 1)") : "\(update) RETURNING \(returnedOnWrite)"
         }
         let bindings = rows.bindings + (resolving ? [PostgresBinding(Record.resource.rawValue)] : [])
         return (PostgresQuery(sql: sql, bindings: bindings), changes.map { $0.current.id })
+    }
+
+    /// What a batch's write returns of each record: its id and what the database added.
+    private static var returnedOnWrite: String { "p.id\(Record.addedOnWrite)" }
+
+    /// `write` (an INSERT or UPDATE of the table aliased `p`) with the written
+    /// records' open sync errors resolved in the same statement.
+    private static func written(by write: String, resolving resource: String) -> String {
+        """
+        WITH p AS (\(write) RETURNING p.*), resolved AS (\(resolvingSyncErrors(of: "p", resource: resource, clientIds: "$1")))
+        SELECT \(returnedOnWrite) FROM p
+        """
     }
 
     /// Resolves the open sync errors of records a save left unchanged: the save
@@ -155,19 +169,20 @@ extension PersonStore {
         [PostgresBinding(clientId), PostgresBinding(id)] + input.person.bindings + (try input.extraColumns()).map { $0.1 }
     }
 
-    /// The records of `insertAll`'s or `updateAll`'s statement, in the order of `ids`.
-    static func ordered(_ rows: PostgresRows, ids: [UUID]) throws -> [Record] {
-        var byId: [UUID: Record] = [:]
-        byId.reserveCapacity(ids.count)
-        for row in rows {
-            let record = try Record(row: row)
-            byId[record.id] = record
-        }
-        return try ids.map { id in
-            guard let record = byId[id] else {
-                throw PostgresError(kind: .client, message: "\(Record.noun) \(id.lowercasedString) vanished inside its own transaction")
+    /// The records `insertAll` or `updateAll` wrote, in the order of `writes`:
+    /// each save's input under its id, over the record it replaced (nil: inserted),
+    /// at the transaction's clock, with what the database added from `rows`.
+    static func written(
+        _ rows: PostgresRows, _ writes: [(id: UUID, input: Record.Input, current: Record?)], at clock: TransactionClock
+    ) throws -> [Record] {
+        var byId: [UUID: PostgresRow] = [:]
+        byId.reserveCapacity(writes.count)
+        for row in rows { byId[try row.decode("id", as: UUID.self)] = row }
+        return try writes.map { write in
+            guard let row = byId[write.id] else {
+                throw PostgresError(kind: .client, message: "\(Record.noun) \(write.id.lowercasedString) vanished inside its own transaction")
             }
-            return record
+            return try Record(written: write.input, id: write.id, over: write.current, at: clock, row: row)
         }
     }
 }
