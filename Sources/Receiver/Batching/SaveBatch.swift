@@ -126,21 +126,13 @@ enum SaveBatch<Record: PersonRecord> {
     /// Opens the transaction with the lookup and decides every save that can
     /// succeed; the rest stay `.alone`.
     private static func decide(_ jobs: [SaveJob<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
-        // Smart matching goes out with the lookup, for every save it could concern;
-        // the matches of saves that turn out not to need them are left unused.
-        let keyed = jobs.indices.compactMap { index in MatchKey(jobs[index].input.person).map { (index: index, key: $0) } }
-        let matchQuery = Store.smartMatchQuery(keyed.map { (jobs[$0.index].clientId, jobs[$0.index].externalId, $0.key) })
         let rows = try connection.begin(with: [
             BatchColumns.genericPlans,
-            Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId) }),
-        ] + (matchQuery.map { [$0] } ?? []))
+            Store.lookUp(jobs.map { ($0.clientId, $0.username, $0.externalId, $0.input.person.clubId, MatchKey($0.input.person)) }),
+        ])
         let (lookups, clock) = try Store.lookups(in: rows[1], count: jobs.count)
         var plan = Plan(outcomes: [SaveOutcome](repeating: .alone, count: jobs.count), clock: clock)
         plan.resolvesSyncErrors = lookups.contains { $0.syncErrorsOpen }
-        var matches = [Record??](repeating: nil, count: jobs.count)  // .some(nil): matched nothing
-        if matchQuery != nil {
-            for (entry, match) in zip(keyed, try Store.smartMatches(in: rows[2], count: keyed.count)) { matches[entry.index] = .some(match) }
-        }
 
         var writes = [Write?](repeating: nil, count: jobs.count)
         var adopted = Set<UUID>()
@@ -150,7 +142,7 @@ enum SaveBatch<Record: PersonRecord> {
             guard (try? RequestSupport.checkIfMatch(job.request, currentVersion: lookup.current?.version)) != nil else { continue }
             if let current = lookup.current {
                 writes[index] = job.input == current.input ? .unchanged(current) : .update(current)
-            } else if options.smartMatch, case .some(.some(let match)) = matches[index] {
+            } else if options.smartMatch, let match = lookup.match {
                 // Alone, after this batch, the second save sees the record taken and creates one.
                 guard adopted.insert(match.id).inserted else { continue }
                 writes[index] = .update(match)

@@ -7,7 +7,8 @@ import Synchronization
 /// text and its prepared statement are the same whatever the batch size.
 extension PersonStore {
     /// What a batch needs to know about a save before writing: the credential of
-    /// the client it claims to act for, its club, and its record, locked.
+    /// the client it claims to act for, its club, and its record, locked; or, for
+    /// an external id without a record, the record smart matching would adopt.
     struct Lookup {
         /// The stored hash of the username's active credential, if there is one.
         var passwordHash: String?
@@ -18,25 +19,35 @@ extension PersonStore {
         var clubEnabled: Bool?
         /// The record with the save's external id, if any, locked `FOR UPDATE`.
         var current: Record?
+        /// When there is no such record: the one smart matching adopts, if any,
+        /// locked (whether the client matches at all is for the caller to ask).
+        var match: Record?
         /// Whether the client has open sync errors about this kind of record: only
         /// then do the batch's writes carry the statement that resolves them.
         var syncErrorsOpen = false
     }
 
-    /// One statement for the whole batch (read by `lookups(in:count:)`). The password
-    /// is checked afterwards, in Swift: a save with a wrong one may have locked the
-    /// claimed client's record, but only for this batch's transaction, and nothing is
-    /// written for it. Records of suspended or unknown clients are not locked at all.
-    static func lookUp(_ saves: [(clientId: String, username: String, externalId: String, clubId: String)]) -> PostgresQuery {
-        var rows = BatchColumns(["n", "client_id", "username", "external_id", "club_id"])
+    /// One statement for the whole batch (read by `lookups(in:count:)`), smart
+    /// matching included: the lateral join gives a save its record by external id,
+    /// or else up to two match candidates (`MatchSQL`), which settle the rules. A
+    /// save without a match key has null names and matches nothing.
+    ///
+    /// The password is checked afterwards, in Swift: a save with a wrong one may
+    /// have locked the claimed client's records, but only for this batch's
+    /// transaction, and nothing is written for it. Records of suspended or unknown
+    /// clients are not locked at all.
+    static func lookUp(_ saves: [(clientId: String, username: String, externalId: String, clubId: String, key: MatchKey?)]) -> PostgresQuery {
+        var rows = BatchColumns(["n", "client_id", "username", "external_id", "club_id", "first_name", "last_name", "email", "mobile"])
         for (index, save) in saves.enumerated() {
             rows.append([PostgresBinding(index), PostgresBinding(save.clientId), PostgresBinding(save.username),
-                         PostgresBinding(save.externalId), PostgresBinding(save.clubId)])
+                         PostgresBinding(save.externalId), PostgresBinding(save.clubId),
+                         PostgresBinding(save.key?.first), PostgresBinding(save.key?.last),
+                         PostgresBinding(save.key?.email), PostgresBinding(save.key?.mobile)])
         }
         let sql = StatementCache.sql(Record.self, "lookUp") { """
             SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
-                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $6)
+                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = $\(rows.names.count + 1))
                        AS sync_errors_open,
                    \(TransactionClock.selectList),
                    f.*
@@ -44,8 +55,13 @@ extension PersonStore {
             LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
             LEFT JOIN clients cl ON cl.client_id = c.client_id
             LEFT JOIN LATERAL (
-                SELECT \(Record.selectList) FROM \(Record.fromClause)
-                WHERE p.client_id = i.client_id AND p.external_id = i.external_id AND cl.status = 'active'
+                SELECT \(Record.selectList), p.external_id IS NULL AS candidate,
+                       \(MatchSQL.emailMatches) AS email_matches, \(MatchSQL.mobileMatches) AS mobile_matches
+                FROM \(Record.fromClause)
+                WHERE p.client_id = i.client_id AND cl.status = 'active'
+                  AND (p.external_id = i.external_id OR (\(MatchSQL.candidate(Record.table))))
+                ORDER BY p.external_id IS NULL, \(MatchSQL.order)
+                LIMIT 2
                 FOR UPDATE OF p
             ) f ON true
             """ }
@@ -59,13 +75,24 @@ extension PersonStore {
             throw PostgresError(kind: .client, message: "the lookup of a batch of \(count) saves returned no rows")
         }
         var lookups = [Lookup](repeating: Lookup(), count: count)
+        var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
-            lookups[index] = Lookup(
-                passwordHash: try row.decode("password_hash"), clientStatus: try row.decode("client_status"),
-                clientOptions: try row.decode("client_options"), clubEnabled: try row.decode("club_enabled"),
-                current: try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row),
-                syncErrorsOpen: try row.decode("sync_errors_open"))
+            lookups[index].passwordHash = try row.decode("password_hash")
+            lookups[index].clientStatus = try row.decode("client_status")
+            lookups[index].clientOptions = try row.decode("client_options")
+            lookups[index].clubEnabled = try row.decode("club_enabled")
+            lookups[index].syncErrorsOpen = try row.decode("sync_errors_open")
+            guard try row.decode("id", as: UUID?.self) != nil else { continue }
+            let record = try Record(row: row)
+            if try row.decode("candidate", as: Bool.self) {
+                candidates[index].append((record, try row.decode("email_matches"), try row.decode("mobile_matches")))
+            } else {
+                lookups[index].current = record
+            }
+        }
+        for index in lookups.indices where lookups[index].current == nil {
+            lookups[index].match = adopted(candidates[index])
         }
         return (lookups, try TransactionClock(row: first))
     }

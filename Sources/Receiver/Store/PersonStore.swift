@@ -117,18 +117,15 @@ enum PersonStore<Record: PersonRecord> {
         return try smartMatches(in: try connection.pipeline([BatchColumns.genericPlans, query])[1], count: 1)[0]
     }
 
-    /// Smart matching for several saves in one statement; one result per key, in order.
+    /// Smart matching for keys in one statement; one result per key, in order.
+    /// (A batch of saves matches within its lookup, `lookUp`, with the same `MatchSQL`.)
     ///
     /// Each key's candidates are ordered so that the first two rows settle every
-    /// rule (all email-and-mobile matches first, then email matches, then the
-    /// rest, which match on mobile only). The rows returned are locked and
-    /// re-checked (`FOR UPDATE` re-evaluates the WHERE clause), so two
-    /// transactions cannot adopt the same record; within one batch, the caller
-    /// must not let two saves adopt the same record.
-    ///
-    /// A key whose `externalId` already names a record matches nothing: a batch
-    /// sends this statement with its lookup, before it knows which saves are new.
-    /// Read the rows with `smartMatches(in:count:)`; nil when there are no keys.
+    /// rule (`MatchSQL.order`). The rows returned are locked and re-checked
+    /// (`FOR UPDATE` re-evaluates the WHERE clause), so two transactions cannot
+    /// adopt the same record. A key whose `externalId` already names a record
+    /// matches nothing. Read the rows with `smartMatches(in:count:)`; nil when
+    /// there are no keys.
     static func smartMatchQuery(_ keys: [(clientId: String, externalId: String?, key: MatchKey)]) -> PostgresQuery? {
         guard !keys.isEmpty else { return nil }
         var rows = BatchColumns(["n", "client_id", "external_id", "first_name", "last_name", "email", "mobile"])
@@ -137,18 +134,13 @@ enum PersonStore<Record: PersonRecord> {
                          PostgresBinding(entry.key.first), PostgresBinding(entry.key.last),
                          PostgresBinding(entry.key.email), PostgresBinding(entry.key.mobile)])
         }
-        let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
-        let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
         let sql = StatementCache.sql(Record.self, "smartMatches") { """
             SELECT i.n, m.* FROM \(rows.rows(as: "i"))
             CROSS JOIN LATERAL (
-                SELECT \(Record.selectList), \(emailMatches) AS email_matches, \(mobileMatches) AS mobile_matches
+                SELECT \(Record.selectList), \(MatchSQL.emailMatches) AS email_matches, \(MatchSQL.mobileMatches) AS mobile_matches
                 FROM \(Record.fromClause)
-                WHERE p.client_id = i.client_id AND p.external_id IS NULL
-                  AND lower(p.first_name) = lower(i.first_name) AND lower(p.last_name) = lower(i.last_name)
-                  AND (lower(p.email) = lower(i.email) OR p.mobile_digits = i.mobile)
-                  AND NOT EXISTS (SELECT FROM \(Record.table) x WHERE x.client_id = i.client_id AND x.external_id = i.external_id)
-                ORDER BY (\(emailMatches) AND \(mobileMatches)) DESC, \(emailMatches) DESC, p.id
+                WHERE p.client_id = i.client_id AND \(MatchSQL.candidate(Record.table))
+                ORDER BY \(MatchSQL.order)
                 LIMIT 2
                 FOR UPDATE OF p
             ) m
@@ -167,7 +159,7 @@ enum PersonStore<Record: PersonRecord> {
     }
 
     /// The rules over a key's (at most two) candidates; their order does not matter.
-    private static func adopted(_ candidates: [(record: Record, email: Bool, mobile: Bool)]) -> Record? {
+    static func adopted(_ candidates: [(record: Record, email: Bool, mobile: Bool)]) -> Record? {
         let rules: [((email: Bool, mobile: Bool)) -> Bool] = [
             { $0.email && $0.mobile },
             { $0.email },
@@ -180,6 +172,29 @@ enum PersonStore<Record: PersonRecord> {
         }
         return nil
     }
+}
+
+/// The SQL of smart matching, shared by the lone save's statement and the batch's
+/// lookup: a record `p` against a save's key `i` (`first_name`, `last_name`,
+/// `email`, `mobile`, and its `external_id`, under which a record must not exist).
+enum MatchSQL {
+    static let emailMatches = "coalesce(lower(p.email) = lower(i.email), false)"
+    static let mobileMatches = "coalesce(p.mobile_digits = i.mobile, false)"
+
+    /// Whether `p` is a candidate: no external id, the same names, and the same
+    /// email or mobile; and nothing of `table` has the save's external id yet.
+    static func candidate(_ table: String) -> String {
+        """
+        p.external_id IS NULL
+                  AND lower(p.first_name) = lower(i.first_name) AND lower(p.last_name) = lower(i.last_name)
+                  AND (lower(p.email) = lower(i.email) OR p.mobile_digits = i.mobile)
+                  AND NOT EXISTS (SELECT FROM \(table) x WHERE x.client_id = i.client_id AND x.external_id = i.external_id)
+        """
+    }
+
+    /// Candidates in the order whose first two rows settle every rule: matches on
+    /// email and mobile first, then on email, then the rest (on mobile only).
+    static let order = "(\(emailMatches) AND \(mobileMatches)) DESC, \(emailMatches) DESC, p.id"
 }
 
 /// What smart matching compares: both names, and an email or mobile digits.
