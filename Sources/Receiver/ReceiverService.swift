@@ -22,6 +22,9 @@ public final class ReceiverService: Sendable {
         /// How many batches of concurrent saves run at once, each one transaction
         /// on its own connection; 0 runs every save in its own transaction.
         public var saveLanes: Int
+        /// How long a lane that finds only a few saves waiting, while another lane
+        /// is running a batch, waits for more before it starts its own; zero: never.
+        public var saveBatchWait: Duration
         /// How many saves may wait for a lane, and for how long, before they are
         /// answered `503` overloaded; `serve` uses the HTTP server's bounds on
         /// requests waiting for a worker (`--max-queued-requests`, `--queue-timeout`).
@@ -34,6 +37,7 @@ public final class ReceiverService: Sendable {
             verifier: ConnectionVerifier = ConnectionVerifier(),
             clientRateLimit: ClientRateLimiter.Settings? = nil,
             saveLanes: Int = 2,
+            saveBatchWait: Duration = .microseconds(300),
             saveQueue: SaveQueueLimits = SaveQueueLimits()
         ) {
             self.renderMetrics = renderMetrics
@@ -43,6 +47,7 @@ public final class ReceiverService: Sendable {
             self.verifier = verifier
             self.clientRateLimit = clientRateLimit
             self.saveLanes = saveLanes
+            self.saveBatchWait = saveBatchWait
             self.saveQueue = saveQueue
         }
     }
@@ -98,7 +103,8 @@ public final class ReceiverService: Sendable {
             openAPIDocument: configuration.openAPIDocument
         ).register(in: &router)
         let endpoint = ConnectorEndpoint(
-            database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes, saveQueue: configuration.saveQueue,
+            database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
+            saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
             logger: logger)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint).register(in: &router)

@@ -35,6 +35,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Batches of concurrent saves (PUT …/by-external-id) that run at once, each one transaction on a pooled connection; saves arriving together share a transaction and one COMMIT. 0 runs every save in its own transaction. (env: RECEIVER_SAVE_LANES, default 2)", valueName: "n"))
     var saveLanes: Int?
 
+    @Option(help: ArgumentHelp("Microseconds a save lane that finds fewer than 8 saves waiting, while another lane is running a batch, waits for more before it starts its own: bigger batches under load, for less database work per save. A save arriving at an idle server never waits. 0: never wait. (env: RECEIVER_SAVE_BATCH_WAIT, default 300)", valueName: "microseconds"))
+    var saveBatchWait: Int?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -129,7 +132,7 @@ struct Serve: ParsableCommand {
                 openAPIDocument: openAPIDocument,
                 adminAuthenticator: admin.authenticator,
                 publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
-                clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes,
+                clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait)),
             logger: logger)
@@ -190,6 +193,7 @@ struct ServeSettings {
     var poolSize: Int
     var poolTimeout: Duration
     var saveLanes: Int
+    var saveBatchWait: Duration
     var shutdownGrace: Duration
     /// nil: no per-client rate limiting.
     var clientRateLimit: ClientRateLimiter.Settings?
@@ -273,6 +277,8 @@ struct ServeSettings {
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")
         self.saveLanes = try integer(options.saveLanes, "RECEIVER_SAVE_LANES", default: 2, range: 0...1000, name: "save-lanes")
+        self.saveBatchWait = .microseconds(try integer(
+            options.saveBatchWait, "RECEIVER_SAVE_BATCH_WAIT", default: 300, range: 0...100_000, name: "save-batch-wait"))
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double

@@ -87,6 +87,7 @@ import Glibc
         (["migrate", "--statement-timeout=-1"], "must be a number of seconds from 0 to 86400, not -1.0"),
         (["migrate", "--database-pool-mode", "transaction", "--statement-timeout", "5"], "ALTER ROLE <role> SET statement_timeout"),
         (["serve", "--save-lanes=-1"], "--save-lanes (or RECEIVER_SAVE_LANES) must be from 0 to 1000, not -1."),
+        (["serve", "--save-batch-wait", "200000"], "--save-batch-wait (or RECEIVER_SAVE_BATCH_WAIT) must be from 0 to 100000, not 200000."),
     ])
     func rejectsBadSettings(arguments: [String], message: String) throws {
         let result = try Executable.run(arguments, environment: ["DATABASE_URL": "host=/nonexistent"])

@@ -45,6 +45,36 @@ import Testing
         #expect(batcher.counts.batches == sizes.count && batcher.counts.jobs == 40)
     }
 
+    /// While another lane runs a batch, a lane that finds only a few jobs waiting
+    /// waits `gatherTime` for more, and they share its batch; alone, a job never waits.
+    @Test func aLaneGathersJobsWhileAnotherRunsAndALoneJobNeverWaits() {
+        let release = DispatchSemaphore(value: 0)
+        let batches = Mutex([[Int]]())
+        let batcher = Batcher<Job, Int>(settings: .init(lanes: 2, gatherTime: .seconds(1)), key: { $0.key }) { jobs in
+            batches.withLock { $0.append(jobs.map(\.caller)) }
+            if jobs.contains(where: { $0.caller == 0 }) { release.wait() }  // job 0 holds its lane
+            return jobs.map { $0.caller }
+        }
+        let done = DispatchGroup()
+        let started = ContinuousClock.now
+        func submit(_ caller: Int) {
+            done.enter()
+            #expect(batcher.submit(Job(caller: caller, key: nil)) { _ in done.leave() })
+        }
+        submit(0)
+        for _ in 0..<300 where batches.withLock({ $0.isEmpty }) { usleep(10_000) }
+        #expect(ContinuousClock.now - started < .milliseconds(900), "the lone job waited for others")
+
+        submit(1)  // the second lane starts, finds one job and lane 1 busy: it gathers
+        usleep(200_000)
+        submit(2)
+        submit(3)
+        for _ in 0..<300 where batches.withLock({ $0.count < 2 }) { usleep(10_000) }
+        release.signal()
+        #expect(done.wait(timeout: .now() + 5) == .success)
+        #expect(batches.withLock { $0 } == [[0], [1, 2, 3]])
+    }
+
     @Test func submittingWithoutWaitingDeliversOnTheLaneAndRefusesBeyondTheQueueBound() {
         let release = DispatchSemaphore(value: 0)
         let batcher = Batcher<Job, Int>(settings: .init(lanes: 1, maxQueued: 2), key: { $0.key }) { jobs in

@@ -8,10 +8,12 @@ import Synchronization
 /// A caller submits a job with what to do with its outcome (or waits for it). A
 /// few *lane* threads take queued jobs, as many as are waiting (up to
 /// `maxBatchSize`), run them together and hand each caller its own outcome.
-/// Nothing waits for a batch to fill: an idle lane takes a lone job at once, so
-/// under light load a batch is one job, and batches grow only while every lane
-/// is busy — the same way PostgreSQL groups the commits that queue behind one
-/// `fsync`.
+/// Nothing waits for a batch to fill while the other lanes are idle: an idle
+/// lane takes a lone job at once, so under light load a batch is one job, and
+/// batches grow while lanes are busy — the same way PostgreSQL groups the
+/// commits that queue behind one `fsync`. Under load, a lane that finds only a
+/// few jobs waiting while another lane is running waits `gatherTime` for more
+/// (as PostgreSQL's `commit_delay` does only with `commit_siblings` others active).
 ///
 /// Jobs with the same key (a record's identity) never run in the same batch or in
 /// two lanes at once: the later one waits for the next batch, so it sees what the
@@ -34,6 +36,12 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
         /// batcher's `timedOut` outcome instead of running (checked when a lane takes
         /// its next batch). nil: no limit.
         var maxWait: Duration? = nil
+        /// How long a lane that finds fewer than `gatherBelow` jobs waiting, while
+        /// another lane is running a batch, waits for more before it takes them;
+        /// zero: never. A batch costs the database about as much as a few jobs
+        /// whatever its size, so under load a short wait spares more than it costs.
+        var gatherTime: Duration = .zero
+        var gatherBelow = 8
     }
 
     typealias Execute = @Sendable ([Job]) -> [Outcome]
@@ -151,7 +159,11 @@ final class Batcher<Job: Sendable, Outcome: Sendable>: Sendable {
     }
 
     private func runLane() {
+        let gatherMicroseconds = UInt32(min(settings.gatherTime / .microseconds(1), 1_000_000))
         while true {
+            if gatherMicroseconds > 0, state.withLock({ $0.busyLanes > 0 && !$0.queue.isEmpty && $0.queue.count < settings.gatherBelow }) {
+                usleep(gatherMicroseconds)
+            }
             // Taking nothing and turning idle happen under one lock: a job queued in
             // between would otherwise find no idle lane to wake and wait for the next.
             let (batch, expired) = state.withLock { state in

@@ -29,6 +29,8 @@ struct ConnectorEndpoint {
     var rateLimiter: ClientRateLimiter? = nil
     /// How many batches of saves run at once (``SaveBatch``); 0: every save alone.
     var saveLanes = 0
+    /// How long a lane waits for more saves under load (``Batcher/Settings/gatherTime``).
+    var saveBatchWait: Duration = .zero
     /// The bounds on saves waiting for a lane.
     var saveQueue = ReceiverService.SaveQueueLimits()
     /// Where work done outside any request (a batch of saves) logs.

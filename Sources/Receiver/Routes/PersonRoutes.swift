@@ -103,7 +103,8 @@ struct PersonRoutes<Record: PersonRecord> {
         let shed = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "shed")])
         let overloaded = Problem.overloaded().type
         let settings = Batcher<SaveJob<Record>, SaveOutcome>.Settings(
-            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait)
+            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait,
+            gatherTime: endpoint.saveBatchWait)
         let batcher = Batcher<SaveJob<Record>, SaveOutcome>(
             settings: settings, key: { $0.key }, timedOut: .failure(Problem.overloaded())
         ) { jobs in
