@@ -303,6 +303,9 @@ def main():
     parser.add_argument("--workloads", default=",".join(WORKLOADS), help=f"comma-separated subset of {','.join(WORKLOADS)}")
     parser.add_argument("--idle", type=int, default=10000, help="idle keep-alive connections to hold (0: skip)")
     args = parser.parse_args()
+    # Stopped from outside (SIGTERM, as `timeout` and CI send), still stop the
+    # PostgreSQL, nginx and connector-receiver it started: the `finally` below.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     chosen = [w for w in args.workloads.split(",") if w]
     unknown = set(chosen) - set(WORKLOADS)
     if unknown:
