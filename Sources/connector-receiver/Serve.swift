@@ -5,7 +5,8 @@ import Logging
 import Metrics
 import Postgres
 import Prometheus
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 import Synchronization
 
 struct Serve: ParsableCommand {
@@ -257,7 +258,7 @@ struct ServeSettings {
             default: HTTPServer.Admission.queuedRequestsPerWorker * server.workerThreads, range: 0...1_000_000,
             name: "max-queued-requests")
         server.admission.maxQueueWait = try seconds(options.queueTimeout, "RECEIVER_QUEUE_TIMEOUT", default: 5, name: "queue-timeout")
-        server.admission.overloadResponse = Problem.overloaded().makeResponse()
+        server.admission.overloadResponse = ReceiverService.overloadResponse
         server.maxConnections = try integer(options.maxConnections, "RECEIVER_MAX_CONNECTIONS", default: 16_384, range: 1...1_000_000, name: "max-connections")
         server.limits.maxBodyBytes = try integer(options.maxBodyBytes, "RECEIVER_MAX_BODY_BYTES", default: 1 << 20, range: 1...(64 << 20), name: "max-body-bytes")
         server.timeouts.headerRead = try seconds(options.headerTimeout, "RECEIVER_HEADER_TIMEOUT", default: 10, name: "header-timeout")

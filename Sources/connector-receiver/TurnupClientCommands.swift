@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 struct TurnupAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -69,12 +70,11 @@ struct TurnupAdd: ParsableCommand {
         let request: TurnUpRequest
         switch TurnUpRequest.parse(body, defaultConnection: defaultConnection) {
         case .success(let parsed): request = parsed
-        case .failure(let failure): throw TurnupError(TurnupError.describe(Problem.validation(failure.errors)))
+        case .failure(let failure): throw TurnupError(TurnupError.describe(.invalid(failure.errors)))
         }
-        let turnedUp = try TurnupSession.run(common, hint: { [clientId] problem in
-            problem.status.code == 409
-                ? "client \(clientId) already exists — use `connector-receiver turnup show \(clientId)` to see it, or `turnup rotate \(clientId)` for new credentials"
-                : nil
+        let turnedUp = try TurnupSession.run(common, hint: { [clientId] error in
+            guard case .conflict = error else { return nil }
+            return "client \(clientId) already exists — use `connector-receiver turnup show \(clientId)` to see it, or `turnup rotate \(clientId)` for new credentials"
         }) { session in
             try ClientStore.turnUp(request, by: session.audit, on: session.connection)
         }
@@ -271,7 +271,7 @@ enum TurnupClientFlags {
                 before = current
                 switch ClientChanges.parse(patch, over: current) {
                 case .success(let changes): return changes
-                case .failure(let failure): throw Problem.validation(failure.errors)
+                case .failure(let failure): throw ReceiverError.invalid(failure.errors)
                 }
             }
         }

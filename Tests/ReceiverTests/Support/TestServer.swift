@@ -5,7 +5,8 @@ import OutboundHTTP
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// A receiver on a fresh database, serving on 127.0.0.1 and a free port, and a
 /// real HTTP client (libcurl) to call it. Everything is torn down after `body`.
