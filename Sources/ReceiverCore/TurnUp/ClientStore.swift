@@ -1,48 +1,6 @@
 import Foundation
 import Postgres
 
-/// A client as turned up: what `turnUp` needs.
-public struct TurnUpRequest: Sendable {
-    public var clientId: String
-    public var name: String
-    public var clubs: [(clubId: String, name: String, enabled: Bool)]
-    public var connection: JSONObject
-    public var options: ClientOptions
-
-    public init(clientId: String, name: String, clubs: [(clubId: String, name: String, enabled: Bool)],
-                connection: JSONObject, options: ClientOptions = ClientOptions()) {
-        self.clientId = clientId
-        self.name = name
-        self.clubs = clubs
-        self.connection = connection
-        self.options = options
-    }
-}
-
-/// A credential as issued: the only time the password exists in clear.
-public struct IssuedCredential: Sendable {
-    public let username: String
-    public let password: String
-
-    /// The `Credentials` schema of openapi.yaml. Only for the issuing response.
-    public var json: JSONObject {
-        ["username": .string(username), "password": .string(password)]
-    }
-}
-
-/// The outcome of a turn-up: the client, its first credential, and its sheet.
-public struct TurnedUpClient: Sendable {
-    public let client: ClientRecord
-    public let credential: IssuedCredential
-
-    public var turnUpSheet: TurnUpSheet { client.turnUpSheet }
-
-    /// The `ClientTurnUp` schema of openapi.yaml: the only response with the password.
-    public var json: JSONObject {
-        ["client": .object(client.json), "credentials": .object(credential.json), "turnUpSheet": .object(turnUpSheet.json)]
-    }
-}
-
 /// SQL for clients, clubs and credentials: the one implementation behind both
 /// `/admin/v1` and `connector-receiver turnup`.
 ///
