@@ -1,14 +1,23 @@
 import Foundation
 import Postgres
 
-/// The client a `/v1` call acts for, decided by its credential.
-public struct AuthenticatedClient: Sendable {
-    public let clientId: String
-    public let options: ClientOptions
+/// Whose credential a `/v1` call carries: the Connector's, which reads and
+/// writes, or a club system's reader credential, which only reads.
+package enum CredentialRole: String, Sendable {
+    case connector
+    case reader
+}
 
-    public init(clientId: String, options: ClientOptions) {
-        self.clientId = clientId
-        self.options = options
+/// The client a `/v1` call acts for, decided by its credential.
+package struct AuthenticatedClient: Sendable {
+    package let clientId: String
+    package let options: ClientOptions
+    package let role: CredentialRole
+    /// The reader credential's id (nil for the Connector's).
+    package let readerId: UUID?
+
+    package init(clientId: String, options: ClientOptions, role: CredentialRole = .connector, readerId: UUID? = nil) {
+        (self.clientId, self.options, self.role, self.readerId) = (clientId, options, role, readerId)
     }
 }
 
@@ -44,14 +53,16 @@ public struct ClientCredential: Sendable {
 /// uses anyway. No cache, so a rotation or suspension takes effect on the very
 /// next call, on every instance.
 public enum ClientAuthenticator {
-    public static func authenticate(_ credential: ClientCredential, on connection: PostgresConnection) throws -> AuthenticatedClient {
+    package static func authenticate(_ credential: ClientCredential, on connection: PostgresConnection) throws -> AuthenticatedClient {
         let rows = try connection.query("""
-            SELECT c.password_hash, cl.status, cl.options
+            SELECT c.password_hash, c.role, c.id, cl.status, cl.options
             FROM credentials c JOIN clients cl ON cl.client_id = c.client_id
             WHERE c.client_id = \(credential.clientId) AND c.username = \(credential.username) AND c.revoked_at IS NULL
             """)
         guard let row = rows.first else { throw ClientCredential.rejected }
-        return try decide(credential, passwordHash: try row.decode("password_hash"), status: try row.decode("status"), options: try row.decode("options"))
+        let client = try decide(credential, passwordHash: try row.decode("password_hash"), status: try row.decode("status"), options: try row.decode("options"))
+        guard let role = CredentialRole(rawValue: try row.decode("role")), role == .reader else { return client }
+        return AuthenticatedClient(clientId: client.clientId, options: client.options, role: .reader, readerId: try row.decode("id"))
     }
 
     /// The rule once the stored credential is read (here or in a batch's lookup):

@@ -21,6 +21,8 @@ public enum ReceiverError: Error, Sendable, Equatable, CustomStringConvertible {
     case unauthenticated(String)
     /// The client exists but is suspended.
     case clientSuspended(clientId: String)
+    /// A reader credential used for a write.
+    case readOnlyCredential
     /// An idempotency key already used for a different request.
     case idempotencyKeyReused
     /// The client is over its request rate; `retryAfterSeconds` until it may try again.
@@ -47,6 +49,7 @@ public enum ReceiverError: Error, Sendable, Equatable, CustomStringConvertible {
             return detail
         case .conflict(let detail, let existingId): return detail + (existingId.map { " (existing \($0.lowercasedString))" } ?? "")
         case .clientSuspended(let clientId): return "client \(clientId) is suspended"
+        case .readOnlyCredential: return "a reader credential cannot write"
         case .idempotencyKeyReused: return "Idempotency-Key reused for a different request"
         case .rateLimited(let clientId, _, let seconds): return "client \(clientId) is over its rate; retry after \(seconds) s"
         case .overloaded(let seconds): return "overloaded; retry after \(seconds) s"

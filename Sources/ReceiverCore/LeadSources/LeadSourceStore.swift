@@ -64,7 +64,9 @@ package enum LeadSourceStore {
                 VALUES (\(clientId), \(RecordID.make()), \(input.name), \(input.externalId), \(input.active))
                 RETURNING \(unescaped: LeadSource.columns)
                 """)
-            return try LeadSource(row: row[0])
+            let source = try LeadSource(row: row[0])
+            try recordEvent(source, created: true, clientId: clientId, on: connection)
+            return source
         } catch let error as PostgresError where error.code == .uniqueViolation {
             // A concurrent write took the name between the check and the write.
             throw duplicateName(input.name, existingId: nil)
@@ -81,15 +83,24 @@ package enum LeadSourceStore {
             let rows = try connection.query("""
                 UPDATE lead_sources
                 SET name = \(input.name), external_id = \(input.externalId), active = \(input.active),
-                    updated_at = now(), version = version + 1
+                    updated_at = now(), version = version + 1, event_xid = \(unescaped: EventLog.nextPosition(of: "lead_sources"))
                 WHERE client_id = \(clientId) AND id = \(current.id)
                 RETURNING \(unescaped: LeadSource.columns)
                 """)
-            return try LeadSource(row: rows[0])
+            let source = try LeadSource(row: rows[0])
+            try recordEvent(source, created: false, clientId: clientId, on: connection)
+            return source
         } catch let error as PostgresError where error.code == .uniqueViolation {
             // A concurrent write took the name between the check and the write.
             throw duplicateName(input.name, existingId: nil)
         }
+    }
+
+    /// `lead_source.created` or `lead_source.updated`, in the write's transaction.
+    private static func recordEvent(_ source: LeadSource, created: Bool, clientId: String, on connection: PostgresConnection) throws {
+        try EventLog.record([NewEvent(
+            type: created ? "lead_source.created" : "lead_source.updated", clientId: clientId, clubId: nil,
+            recordId: source.id, version: source.version, data: source.json)], of: "lead_sources", on: connection)
     }
 
     private static func checkNameFree(_ name: String, except id: UUID?, clientId: String, on connection: PostgresConnection) throws {

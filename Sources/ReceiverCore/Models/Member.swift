@@ -78,12 +78,13 @@ extension MemberInput: PersonInput {
     }
 
     package func leadSourceReference() throws(ReceiverError) -> UUID? { nil }
+    package var staffOwnerEmail: String? { nil }
 }
 
 extension Member: PersonRecord {
-    package static let addedOnWrite = ""
+    package static let eventPrefix = "member"
 
-    package init(written input: MemberInput, id: UUID, over current: Member?, linked: UUID?, at clock: TransactionClock, row: PostgresRow) throws {
+    package init(written input: MemberInput, id: UUID, over current: Member?, linked: UUID?, at clock: TransactionClock, staffOwnerId: UUID?) throws {
         self.id = id
         person = input.person
         memberNumber = input.memberNumber

@@ -23,7 +23,8 @@ package enum Conversion {
             throw Members.externalIdTaken(externalId, existingId: existing.id)
         }
         let member = try Members.catchingExternalIdConflict(input.person.externalId) {
-            try PersonStore<Member>.write(.init(clientId: clientId, id: RecordID.make(), input: input, current: nil, linked: prospect.id), resolving: false, on: connection)
+            try PersonStore<Member>.write(
+                clientId: clientId, id: RecordID.make(), input: input, current: nil, linked: prospect.id, resolving: false, on: connection)
         }
         try PersonStore<Prospect>.markConverted(prospect, into: member, clientId: clientId, on: connection)
         return member
@@ -31,12 +32,20 @@ package enum Conversion {
 }
 
 extension PersonStore where Record == Prospect {
-    /// The prospect becomes `converted`, naming its member: a new version.
-    package static func markConverted(_ prospect: Prospect, into member: Member, clientId: String, on connection: PostgresConnection) throws {
-        try connection.execute("""
-            UPDATE prospects SET status = 'converted', member_id = \(member.id), updated_at = now(), version = version + 1
-            WHERE client_id = \(clientId) AND id = \(prospect.id)
+    /// The prospect becomes `converted`, naming its member: a new version, and
+    /// its event `prospect.converted`.
+    static func markConverted(_ prospect: Prospect, into member: Member, clientId: String, on connection: PostgresConnection) throws {
+        let rows = try connection.query("""
+            UPDATE prospects p
+            SET status = 'converted', member_id = \(member.id), updated_at = now(), version = p.version + 1,
+                event_xid = \(unescaped: EventLog.nextPosition(of: "p"))
+            WHERE p.client_id = \(clientId) AND p.id = \(prospect.id)
+            RETURNING \(unescaped: Prospect.selectList)
             """)
+        let converted = try Prospect(row: rows[0])
+        try EventLog.record([NewEvent(
+            type: "prospect.converted", clientId: clientId, clubId: converted.person.clubId,
+            recordId: converted.id, version: converted.version, data: converted.json)], of: "prospects", on: connection)
         try SyncErrors.resolve(resource: .convert, externalId: nil, recordId: prospect.id, clientId: clientId, on: connection)
     }
 }

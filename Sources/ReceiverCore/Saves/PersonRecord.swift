@@ -15,14 +15,14 @@ package protocol PersonRecord: Sendable {
     /// The column naming the record a new one comes from (a member's prospect), if any.
     static var linkColumn: String? { get }
 
+    /// The kinds of event its changes are: `prospect` / `member` (`prospect.created`, …).
+    static var eventPrefix: String { get }
+
     init(row: PostgresRow) throws
-    /// What the database adds to a record a batch writes, beyond its input, its
-    /// id and the transaction's clock: select-list items over `p`, each after a
-    /// comma ("" when there is nothing). A batch reads these back, not the record.
-    static var addedOnWrite: String { get }
-    /// The record as written: `input` under `id`, inserted (`current` nil, from
-    /// `linked`) or written over `current`, at `clock`; `row` holds `addedOnWrite`.
-    init(written input: Input, id: UUID, over current: Self?, linked: UUID?, at clock: TransactionClock, row: PostgresRow) throws
+    /// The record as it will be written: `input` under `id`, inserted (`current`
+    /// nil, from `linked`) or written over `current`, at `clock`. `staffOwnerId` is
+    /// what the database finds for the input's `staffOwnerEmail` (see `PersonInput`).
+    init(written input: Input, id: UUID, over current: Self?, linked: UUID?, at clock: TransactionClock, staffOwnerId: UUID?) throws
     var id: UUID { get }
     var createdAt: Date { get }
     var version: Int { get }
@@ -45,6 +45,15 @@ package struct TransactionClock: Sendable {
 
     /// Select-list items giving the clock; read with `init(row:)`.
     package static let selectList = "now() AS transaction_now, (extract(epoch FROM now()) * 1000000)::bigint AS transaction_micros"
+
+    /// Asks the database for the clock of the open transaction, and the staff
+    /// member with `staffOwnerEmail` (nil for none) for a record about to be written.
+    package static func read(clientId: String, staffOwnerEmail: String?, on connection: PostgresConnection) throws -> (TransactionClock, UUID?) {
+        let row = try connection.query("""
+            SELECT \(unescaped: selectList), staff_id_by_email(\(clientId), \(staffOwnerEmail)) AS staff_owner_id
+            """)[0]
+        return (try TransactionClock(row: row), try row.decode("staff_owner_id"))
+    }
 
     package init(row: PostgresRow) throws {
         now = try row.decode("transaction_now")
@@ -69,6 +78,8 @@ package protocol PersonInput: Sendable, Equatable {
     /// The lead source the input refers to, if any; `unknownLeadSource` when the
     /// reference cannot name one.
     func leadSourceReference() throws(ReceiverError) -> UUID?
+    /// The email of the staff member who owns the record, if the kind has one.
+    var staffOwnerEmail: String? { get }
 }
 
 extension ProspectInput: PersonInput {
@@ -90,15 +101,14 @@ extension ProspectInput: PersonInput {
 }
 
 extension Prospect: PersonRecord {
-    /// The staff owner is found by email (in the same way as `selectList`).
-    package static let addedOnWrite = ", staff_id_by_email(p.client_id, p.staff_owner_email) AS staff_owner_id"
+    package static let eventPrefix = "prospect"
 
-    package init(written input: ProspectInput, id: UUID, over current: Prospect?, linked: UUID?, at clock: TransactionClock, row: PostgresRow) throws {
+    package init(written input: ProspectInput, id: UUID, over current: Prospect?, linked: UUID?, at clock: TransactionClock, staffOwnerId: UUID?) throws {
         self.id = id
         person = input.person
         leadSourceId = try input.leadSourceReference()
         staffOwnerEmail = input.staffOwnerEmail
-        staffOwnerId = try row.decode("staff_owner_id")
+        self.staffOwnerId = staffOwnerId
         status = input.status
         memberId = current?.memberId
         (createdAt, updatedAt, version, updatedMicros) = clock.stamps(over: current)

@@ -99,6 +99,10 @@ package enum PersonStore<Record: PersonRecord> {
     package struct Lookup {
         /// The stored hash of the username's active credential, if there is one.
         var passwordHash: String?
+        /// Whose credential it is: `connector` or `reader`.
+        var credentialRole: String?
+        /// The staff member with the input's staff owner email, if any.
+        var inputStaffOwnerId: UUID?
         /// The client's status and options, with the credential.
         var clientStatus: String?
         var clientOptions: PostgresJSON?
@@ -126,22 +130,24 @@ package enum PersonStore<Record: PersonRecord> {
     /// transaction, and nothing is written for it. Records of suspended or unknown
     /// clients are not locked at all.
     package static func lookUp(_ saves: [PersonSave<Record>]) -> PostgresQuery {
-        var rows = PostgresColumns(["n", "client_id", "username", "external_id", "club_id", "lead_source_id",
+        var rows = PostgresColumns(["n", "client_id", "username", "external_id", "club_id", "lead_source_id", "staff_owner_email",
                                     "first_name", "last_name", "email", "mobile"])
         for (index, save) in saves.enumerated() {
             let key = MatchKey(save.input.person)
             rows.append([PostgresBinding(index), PostgresBinding(save.credential.clientId), PostgresBinding(save.credential.username),
                          PostgresBinding(save.externalId), PostgresBinding(save.input.person.clubId),
-                         PostgresBinding((try? save.input.leadSourceReference()) ?? nil),
+                         PostgresBinding((try? save.input.leadSourceReference()) ?? nil), PostgresBinding(save.input.staffOwnerEmail),
                          PostgresBinding(key?.first), PostgresBinding(key?.last), PostgresBinding(key?.email), PostgresBinding(key?.mobile)])
         }
         return """
-            SELECT i.n, c.password_hash, cl.status AS client_status, cl.options AS client_options,
+            SELECT i.n, c.password_hash, c.role AS credential_role, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    (i.lead_source_id IS NULL OR EXISTS (SELECT FROM lead_sources s WHERE s.client_id = i.client_id AND s.id = i.lead_source_id))
                        AS references_found,
                    EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = \(Record.resource.rawValue))
                        AS sync_errors_open,
+                   staff_id_by_email(i.client_id, i.staff_owner_email) AS input_staff_owner_id,
+                   \(unescaped: TransactionClock.selectList),
                    f.*
             FROM \(rows: rows, as: "i")
             LEFT JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
@@ -159,13 +165,19 @@ package enum PersonStore<Record: PersonRecord> {
             """
     }
 
-    /// The rows of `lookUp`: one `Lookup` per save, in order.
-    package static func lookups(in rows: PostgresRows, count: Int) throws -> [Lookup] {
+    /// The rows of `lookUp`: one `Lookup` per save, in order, and the clock of the
+    /// transaction, which its writes will set.
+    package static func lookups(in rows: PostgresRows, count: Int) throws -> (lookups: [Lookup], clock: TransactionClock) {
+        guard let first = rows.first else {
+            throw PostgresError(kind: .client, message: "the lookup of a batch of \(count) saves returned no rows")
+        }
         var lookups = [Lookup](repeating: Lookup(), count: count)
         var candidates = [[(record: Record, email: Bool, mobile: Bool)]](repeating: [], count: count)
         for row in rows {
             let index = try row.decode("n", as: Int.self)
             lookups[index].passwordHash = try row.decode("password_hash")
+            lookups[index].credentialRole = try row.decode("credential_role")
+            lookups[index].inputStaffOwnerId = try row.decode("input_staff_owner_id")
             lookups[index].clientStatus = try row.decode("client_status")
             lookups[index].clientOptions = try row.decode("client_options")
             lookups[index].clubEnabled = try row.decode("club_enabled")
@@ -182,7 +194,7 @@ package enum PersonStore<Record: PersonRecord> {
         for index in lookups.indices where lookups[index].current == nil {
             lookups[index].match = adopted(candidates[index])
         }
-        return lookups
+        return (lookups, try TransactionClock(row: first))
     }
 
     /// Smart matching's rules (contract, "Matching on save") over a save's (at most

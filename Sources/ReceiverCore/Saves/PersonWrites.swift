@@ -17,7 +17,7 @@ package enum PersonWrites<Record: PersonRecord> {
             throw externalIdTaken(externalId, existingId: existing.id)
         }
         return try catchingExternalIdConflict(input.person.externalId) {
-            try Store.write(.init(clientId: clientId, id: RecordID.make(), input: input, current: nil), on: connection)
+            try Store.write(clientId: clientId, id: RecordID.make(), input: input, current: nil, on: connection)
         }
     }
 
@@ -38,7 +38,7 @@ package enum PersonWrites<Record: PersonRecord> {
             throw externalIdTaken(externalId, existingId: existing.id)
         }
         return try catchingExternalIdConflict(input.person.externalId) {
-            try Store.write(.init(clientId: clientId, id: current.id, input: input, current: current), on: connection)
+            try Store.write(clientId: clientId, id: current.id, input: input, current: current, on: connection)
         }
     }
 

@@ -127,7 +127,7 @@ package enum SaveBatch<Record: PersonRecord> {
     /// Opens the transaction with the lookup and decides every save.
     private static func decide(_ saves: [PersonSave<Record>], rateLimiter: ClientRateLimiter?, on connection: PostgresConnection) throws -> Plan {
         let rows = try connection.begin(with: [Store.genericPlans, Store.lookUp(saves)])
-        let lookups = try Store.lookups(in: rows[1], count: saves.count)
+        let (lookups, clock) = try Store.lookups(in: rows[1], count: saves.count)
         var plan = Plan(outcomes: saves.map { _ in .failed(ClientCredential.rejected) })
         plan.resolvesSyncErrors = lookups.contains { $0.syncErrorsOpen }
         var adopted = Set<UUID>()
@@ -139,10 +139,16 @@ package enum SaveBatch<Record: PersonRecord> {
                 if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(clientId) {
                     throw ReceiverError.rateLimited(clientId: clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
                 }
+                let staffOwnerId = lookups[index].inputStaffOwnerId
                 switch decision {
-                case .insert: plan.inserts.append((index, Store.Write(clientId: clientId, id: RecordID.make(), input: save.input, current: nil)))
-                case .update(let current): plan.updates.append((index, Store.Write(clientId: clientId, id: current.id, input: save.input, current: current)))
-                case .unchanged(let current): plan.unchanged.append((index, current))
+                case .insert:
+                    plan.inserts.append((index, try Store.Write(
+                        clientId: clientId, id: RecordID.make(), input: save.input, current: nil, at: clock, staffOwnerId: staffOwnerId)))
+                case .update(let current):
+                    plan.updates.append((index, try Store.Write(
+                        clientId: clientId, id: current.id, input: save.input, current: current, at: clock, staffOwnerId: staffOwnerId)))
+                case .unchanged(let current):
+                    plan.unchanged.append((index, current))
                 }
             } catch let error as ReceiverError {
                 plan.outcomes[index] = .failed(error)
@@ -156,6 +162,7 @@ package enum SaveBatch<Record: PersonRecord> {
     private static func decide(_ save: PersonSave<Record>, _ lookup: Store.Lookup, adopted: inout Set<UUID>) throws -> Decision {
         let client = try ClientAuthenticator.decide(
             save.credential, passwordHash: lookup.passwordHash, status: lookup.clientStatus, options: lookup.clientOptions)
+        guard lookup.credentialRole == CredentialRole.connector.rawValue else { throw ReceiverError.readOnlyCredential }
         try save.condition.check(currentVersion: lookup.current?.version)
         let decision: Decision
         if let current = lookup.current {
@@ -181,14 +188,12 @@ package enum SaveBatch<Record: PersonRecord> {
 
         var outcomes = plan.outcomes
         if insert != nil {
-            for ((index, _), record) in zip(plan.inserts, try Store.written(results.removeFirst(), plan.inserts.map(\.write))) {
-                outcomes[index] = .saved(record, created: true)
-            }
+            try Store.check(results.removeFirst(), wrote: plan.inserts.map(\.write))
+            for (index, write) in plan.inserts { outcomes[index] = .saved(write.record, created: true) }
         }
         if update != nil {
-            for ((index, _), record) in zip(plan.updates, try Store.written(results.removeFirst(), plan.updates.map(\.write))) {
-                outcomes[index] = .saved(record, created: false)
-            }
+            try Store.check(results.removeFirst(), wrote: plan.updates.map(\.write))
+            for (index, write) in plan.updates { outcomes[index] = .saved(write.record, created: false) }
         }
         for (index, current) in plan.unchanged {
             outcomes[index] = .saved(current, created: false)

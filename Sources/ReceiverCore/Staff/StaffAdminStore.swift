@@ -83,7 +83,9 @@ public enum StaffAdminStore {
                 var changes = input.json
                 changes["email"] = .string(input.email)
                 try AuditLog.record("staff.create", clientId: clientId, changes: changes, by: audit, on: connection)
-                return (try StaffRecord(row: row[0]), true)
+                let staff = try StaffRecord(row: row[0])
+                try recordEvent(staff, created: true, clientId: clientId, on: connection)
+                return (staff, true)
             }
             var changes: JSONObject = ["email": .string(input.email)]
             let before = existing.input.json, after = input.json
@@ -95,12 +97,15 @@ public enum StaffAdminStore {
             let row = try connection.query("""
                 UPDATE staff
                 SET email = \(input.email), first_name = \(input.firstName), last_name = \(input.lastName), role = \(input.role),
-                    active = \(input.active), club_ids = \(input.clubIds), updated_at = now(), version = version + 1
+                    active = \(input.active), club_ids = \(input.clubIds), updated_at = now(), version = version + 1,
+                    event_xid = \(unescaped: EventLog.nextPosition(of: "staff"))
                 WHERE client_id = \(clientId) AND id = \(existing.id)
                 RETURNING \(unescaped: StaffRecord.columns)
                 """)
             try AuditLog.record("staff.update", clientId: clientId, changes: changes, by: audit, on: connection)
-            return (try StaffRecord(row: row[0]), false)
+            let staff = try StaffRecord(row: row[0])
+            try recordEvent(staff, created: false, clientId: clientId, on: connection)
+            return (staff, false)
         }
     }
 
@@ -115,14 +120,23 @@ public enum StaffAdminStore {
             }
             guard existing.active else { return existing }
             let row = try connection.query("""
-                UPDATE staff SET active = false, updated_at = now(), version = version + 1
+                UPDATE staff SET active = false, updated_at = now(), version = version + 1, event_xid = \(unescaped: EventLog.nextPosition(of: "staff"))
                 WHERE client_id = \(clientId) AND id = \(existing.id)
                 RETURNING \(unescaped: StaffRecord.columns)
                 """)
             try AuditLog.record("staff.deactivate", clientId: clientId, changes: [
                 "email": .string(existing.email), "active": AuditLog.change(.bool(true), .bool(false)),
             ], by: audit, on: connection)
-            return try StaffRecord(row: row[0])
+            let staff = try StaffRecord(row: row[0])
+            try recordEvent(staff, created: false, clientId: clientId, on: connection)
+            return staff
         }
+    }
+
+    /// `staff.created` or `staff.updated` (a deactivation is an update), in the write's transaction.
+    private static func recordEvent(_ staff: StaffRecord, created: Bool, clientId: String, on connection: PostgresConnection) throws {
+        try EventLog.record([NewEvent(
+            type: created ? "staff.created" : "staff.updated", clientId: clientId, clubId: nil,
+            recordId: staff.id, version: staff.version, data: staff.json)], of: "staff", on: connection)
     }
 }

@@ -24,7 +24,7 @@ public struct ClientRecord: Sendable {
     /// The client's columns plus the active credential's username.
     package static let columns = """
         c.client_id, c.name, c.status, c.connection, c.options, c.created_at, c.updated_at, c.version,
-        (SELECT cr.username FROM credentials cr WHERE cr.client_id = c.client_id AND cr.revoked_at IS NULL) AS username
+        (SELECT cr.username FROM credentials cr WHERE cr.client_id = c.client_id AND cr.revoked_at IS NULL AND cr.role = 'connector') AS username
         """
 
     package init(row: PostgresRow, clubs: [ClubRecord]) throws {

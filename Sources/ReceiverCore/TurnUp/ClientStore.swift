@@ -60,7 +60,7 @@ public enum ClientStore {
         try connection.transaction { connection in
             _ = try lock(clientId, on: connection)
             try connection.execute("""
-                UPDATE credentials SET revoked_at = now() WHERE client_id = \(clientId) AND revoked_at IS NULL
+                UPDATE credentials SET revoked_at = now() WHERE client_id = \(clientId) AND revoked_at IS NULL AND role = 'connector'
                 """)
             try insert(credential, clientId: clientId, on: connection)
             // The client's representation carries the username: a new version.

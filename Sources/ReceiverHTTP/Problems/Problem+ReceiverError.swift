@@ -21,6 +21,9 @@ extension Problem {
         case .clientSuspended(let clientId):
             self = Problem(.forbidden, type: "client-suspended", title: "Forbidden",
                            detail: "The client \(clientId) is suspended; ask the receiver's administrators to reactivate it.")
+        case .readOnlyCredential:
+            self = Problem(.forbidden, type: "read-only-credential", title: "Forbidden",
+                           detail: "This is a reader credential: it may only read (GET). Writes take the client's Connector credential.")
         case .idempotencyKeyReused:
             self = Problem(.unprocessableContent, type: "idempotency-key-reused", title: "Idempotency-Key reused",
                            detail: "This Idempotency-Key was used for a different request in the last 24 hours; use a new key for a new request.",
