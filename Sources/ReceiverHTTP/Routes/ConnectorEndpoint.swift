@@ -72,6 +72,10 @@ struct ConnectorEndpoint {
             do {
                 return try database.withConnection { connection in
                     let client = try ClientAuthenticator.authenticate(try Self.credential(request), on: connection)
+                    // A reader credential reads: GET (and HEAD) only, whatever the route.
+                    if client.role == .reader, request.method != .get, request.method != .head {
+                        throw ReceiverError.readOnlyCredential
+                    }
                     if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(client.clientId) {
                         throw ReceiverError.rateLimited(clientId: client.clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
                     }
