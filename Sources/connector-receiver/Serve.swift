@@ -141,6 +141,7 @@ struct Serve: ParsableCommand {
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
+        service.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
         logger.notice("connector-receiver listening on http://\(address)")
@@ -156,6 +157,7 @@ struct Serve: ParsableCommand {
 
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        service.stop()
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")
     }
