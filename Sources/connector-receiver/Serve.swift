@@ -159,6 +159,28 @@ struct Serve: ParsableCommand {
             logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
         }
 
+        // `turnup add` beside this server reads its public URL from the data directory.
+        // A wildcard listen address is no address to give a Connector: nothing is written.
+        let urlFileDirectory = handle.embedded?.dataDirectory
+        let knownPublicConnection = admin.publicConnection
+            ?? (["0.0.0.0", "::"].contains(settings.server.host) ? nil : ownAddress.withLock { $0 })
+        if let urlFileDirectory, let knownPublicConnection {
+            do {
+                try ServeURLFile.write(knownPublicConnection.baseURL, dataDirectory: urlFileDirectory)
+            } catch {
+                logger.warning("could not write \(ServeURLFile.path(dataDirectory: urlFileDirectory)): \(error); `turnup add` will not know this server's URL")
+            }
+        }
+        defer { if let urlFileDirectory { ServeURLFile.remove(dataDirectory: urlFileDirectory) } }
+
+        if (logging.logFormat ?? Environment.value("RECEIVER_LOG_FORMAT") ?? "text").lowercased() == "text" {
+            ServeNextSteps(
+                local: ownAddress.withLock { $0 }, adminTokenSource: admin.tokenSource, servesOpenAPI: openAPIDocument != nil,
+                turnupDatabaseFlags: ServeNextSteps.turnupDatabaseFlags(
+                    dataDir: database.dataDir ?? Environment.value("RECEIVER_DATA_DIR"), embedded: handle.embedded != nil)
+            ).print()
+        }
+
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
         service.stop()
