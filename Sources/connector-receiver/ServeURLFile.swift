@@ -11,8 +11,8 @@ import Glibc
 ///
 /// Two lines, the URL and the pid of the `serve` that wrote it. `serve` writes it
 /// once it listens and removes it when it stops; a `serve` killed with SIGKILL
-/// leaves it behind, so it is believed only while that pid still holds the data
-/// directory (its pid is in `receiver.lock`, which it keeps locked while it runs).
+/// leaves it behind, so it is believed only while that `serve` still holds the data
+/// directory: `receiver.lock` is locked (flock), and names that pid.
 enum ServeURLFile {
     static func path(dataDirectory: String) -> String { dataDirectory + "/serve.url" }
 
@@ -33,11 +33,15 @@ enum ServeURLFile {
     /// The URL of the `serve` running on `dataDirectory`; nil when none does.
     static func runningServeURL(dataDirectory: String) -> String? {
         guard let (url, pid) = contents(path(dataDirectory: dataDirectory)) else { return nil }
-        let holder = (try? String(contentsOfFile: dataDirectory + "/receiver.lock", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        // kill(pid, 0) fails with EPERM for a live process of another user.
-        guard holder == String(pid), kill(pid, 0) == 0 || errno == EPERM else { return nil }
-        return url
+        let lockPath = dataDirectory + "/receiver.lock"
+        let lock = open(lockPath, O_RDONLY | O_CLOEXEC)
+        guard lock >= 0 else { return nil }
+        defer { close(lock) }
+        // A shared lock granted at once means no process holds the directory
+        // (released again when the descriptor closes).
+        if flock(lock, LOCK_SH | LOCK_NB) == 0 { return nil }
+        let holder = (try? String(contentsOfFile: lockPath, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+        return holder == String(pid) ? url : nil
     }
 
     private static func contents(_ path: String) -> (String, pid_t)? {
