@@ -76,6 +76,27 @@ import Glibc
             #expect((attributes[.ownerAccountID] as? NSNumber)?.uint32Value == user.uid)
         }
         try server.expectNextSteps()
+
+        // The README's quick start, its lines run one after the other in one shell as
+        // that user, on this server's port.
+        let readme = try String(contentsOfFile: Executable.repositoryRoot + "/README.md", encoding: .utf8)
+        let block = try #require(readme.components(separatedBy: "A first round trip").dropFirst().first?
+            .components(separatedBy: "```sh\n").dropFirst().first?.components(separatedBy: "```").first)
+        let script = block.replacingOccurrences(of: "127.0.0.1:8080", with: "127.0.0.1:\(server.port)")
+        #expect(script.contains("turnup add") && script.contains("curl"), "\(block)")
+        let outputPath = home.path + "-quickstart.log"
+        defer { unlink(outputPath) }
+        var shell = ["/usr/bin/env", "--chdir=\(home.clone)", "-u", "DATABASE_URL", "-u", "RECEIVER_PUBLIC_URL", "/bin/bash", "-c", script]
+        if let user { shell = ["/usr/sbin/runuser", "-u", user.name, "--"] + shell }
+        let status = try spawnAndWait(shell, outputPath: outputPath)
+        let output = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("Base URL:   http://127.0.0.1:\(server.port)\n"), "\(output)")
+        let saved = output.components(separatedBy: "\"externalId\":\"crm-1\"").count - 1
+        #expect(saved == 2, "the saved prospect, then the list holding it: \(output)")
+        #expect(output.contains("\"items\":[{"), "\(output)")
+        #expect(!output.contains("\"status\":4") && !output.contains("\"status\":5"), "no problem answered: \(output)")
+
         server.stop()
         try server.expectCleanStop()
     }
