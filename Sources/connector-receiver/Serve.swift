@@ -96,7 +96,7 @@ struct Serve: ParsableCommand {
     var adminTokenFile: String?
 
     @Option(help: ArgumentHelp(
-        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
+        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients, here and on the turn-up sheets of `turnup add` run beside this server on the embedded default. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
         valueName: "url"))
     var publicURL: String?
 
