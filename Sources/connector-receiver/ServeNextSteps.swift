@@ -1,5 +1,5 @@
 import Foundation
-import Receiver
+import ReceiverCore
 
 /// The three lines `serve` prints on standard output once it listens: what a
 /// person who has just started it does next (the admin token, the turn-up

@@ -1,6 +1,6 @@
 import EmbeddedPostgres
 import Foundation
-import Receiver
+import ReceiverCore
 
 /// The connection `turnup add` gives a client when `--connection` is not given:
 /// the public URL of the server that will serve the client, when it is known.
