@@ -94,8 +94,8 @@ public final class EmbeddedPostgres: Sendable {
     public var isRelocated: Bool { clusterDirectory != clusterLink }
 
     /// The directory a relocated cluster of this data directory goes to: readable
-    /// (the data directory's name) and unique (a hash of its path), and short enough
-    /// for the Unix socket under any data directory.
+    /// (the last two names of its path, at most 24 characters) and unique (a hash of
+    /// the whole path), and short enough for the Unix socket under any data directory.
     var relocationHome: String {
         // `/root/clone/.data` → `clone-data`
         let components = dataDirectory.split(separator: "/").suffix(2).map { $0.drop { $0 == "." } }
@@ -111,6 +111,7 @@ public final class EmbeddedPostgres: Sendable {
         let key = (readable.isEmpty ? "" : readable + "-") + String(repeating: "0", count: 16 - hex.count) + hex
         return relocationRoot + "/" + key
     }
+
     var logPath: String { dataDirectory + "/postgres.log" }
 
     /// The libpq connection string (key=value form) for the receiver's database.

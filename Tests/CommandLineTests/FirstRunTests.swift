@@ -174,10 +174,12 @@ struct PrivateHome {
         self.path = path
         let files = FileManager.default
         try files.createDirectory(atPath: path + "/clone/.build/release", withIntermediateDirectories: true)
-        for item in ["Makefile", "migrations", "openapi.yaml"] {
-            try files.copyItem(atPath: Executable.repositoryRoot + "/" + item, toPath: clone + "/" + item)
+        // cp, not FileManager.copyItem, which also copies the owner (refused to a user).
+        let sources = ["Makefile", "migrations", "openapi.yaml"].map { Executable.repositoryRoot + "/" + $0 }
+        for (from, to) in [(sources, clone), ([try Executable.path], clone + "/.build/release")] {
+            let status = try spawnAndWait(["/bin/cp", "-R"] + from + [to], outputPath: "/dev/null")
+            guard status == 0 else { throw CommandLineTestError(description: "cp \(from) \(to) failed (\(status))") }
         }
-        try files.copyItem(atPath: try Executable.path, toPath: clone + "/.build/release/connector-receiver")
         self.owner = owner
         if let owner {
             _ = try spawnAndWait(["/bin/chown", "-R", "\(owner.uid):\(owner.gid)", path], outputPath: "/dev/null")
