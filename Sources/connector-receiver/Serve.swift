@@ -147,19 +147,8 @@ struct Serve: ParsableCommand {
         try server.start()
         service.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
-        let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
-        logger.notice("connector-receiver listening on http://\(address)")
-        if let source = admin.tokenSource {
-            let base = (admin.publicConnection ?? ownAddress.withLock { $0 }).baseURL
-            logger.notice("admin API is on at /admin/v1 (token from \(source)); new clients' default connection is \(base)")
-            if admin.publicConnection == nil, ["0.0.0.0", "::"].contains(settings.server.host) {
-                logger.warning("listening on all addresses without RECEIVER_PUBLIC_URL: new clients default to \(base), which the Connector cannot reach; set --public-url")
-            }
-        } else {
-            logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
-        }
-
-        // `turnup add` beside this server reads its public URL from the data directory.
+        // `turnup add` beside this server reads its public URL from the data directory;
+        // written before the "listening" line, so whoever sees that line finds the file.
         // A wildcard listen address is no address to give a Connector: nothing is written.
         let urlFileDirectory = handle.embedded?.dataDirectory
         let knownPublicConnection = admin.publicConnection
@@ -172,6 +161,18 @@ struct Serve: ParsableCommand {
             }
         }
         defer { if let urlFileDirectory { ServeURLFile.remove(dataDirectory: urlFileDirectory) } }
+
+        let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
+        logger.notice("connector-receiver listening on http://\(address)")
+        if let source = admin.tokenSource {
+            let base = (admin.publicConnection ?? ownAddress.withLock { $0 }).baseURL
+            logger.notice("admin API is on at /admin/v1 (token from \(source)); new clients' default connection is \(base)")
+            if admin.publicConnection == nil, ["0.0.0.0", "::"].contains(settings.server.host) {
+                logger.warning("listening on all addresses without RECEIVER_PUBLIC_URL: new clients default to \(base), which the Connector cannot reach; set --public-url")
+            }
+        } else {
+            logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
+        }
 
         if (logging.logFormat ?? Environment.value("RECEIVER_LOG_FORMAT") ?? "text").lowercased() == "text" {
             ServeNextSteps(

@@ -286,6 +286,9 @@ final class MakeRun {
 
     /// The three lines after the start: the admin token, the turn-up command, the API description.
     func expectNextSteps(sourceLocation: SourceLocation = #_sourceLocation) throws {
+        // They follow the "listening" line: give a loaded machine a moment.
+        let deadline = ContinuousClock.now + .seconds(10)
+        while !output.contains("API description:"), ContinuousClock.now < deadline { usleep(50_000) }
         let lines = output.split(separator: "\n").map(String.init)
         let admin = try #require(lines.firstIndex { $0.hasPrefix("Admin API: ") }, "\(output)", sourceLocation: sourceLocation)
         #expect(lines[admin].contains("RECEIVER_ADMIN_TOKEN"), sourceLocation: sourceLocation)
