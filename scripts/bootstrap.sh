@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
 # Installs the system packages connector-receiver needs to build, run and test,
 # but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak]
-#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
-#   test            the above plus the tools the test suite drives (curl, openssl,
+#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config, and curl
+#                   (the README's quick start calls the server with it)
+#   test            the above plus the tools the test suite drives (openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
 
 profile=${1:-run}
-packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
+packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql curl)
 case "$profile" in
-    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose) ;;
+    test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
 esac
