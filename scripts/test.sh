@@ -38,6 +38,8 @@ echo "test: docker/compose.yaml is valid (docker-compose config)"
 docker-compose -f docker/compose.yaml config -q
 echo "test: the production topology end to end (nginx TLS, two instances, PgBouncer transaction mode)"
 scripts/e2e.sh
+echo "test: PostgreSQL failover under load (Patroni, synchronous standby; SIGKILL and SIGSTOP of the primary)"
+scripts/failover.sh
 
 # Every step above stops the script on a failure, so reaching here means all passed.
 passed=0
