@@ -309,21 +309,24 @@ def main():
                      if begun >= fault_at and status is not None and 200 <= status < 300]
         return min(times) if times else None
 
-    recovered_at = wait_until(first_success_after_fault, args.max_recovery + args.request_timeout)
-    new = primary_of(nodes)
-    thawed_at = None
-    if args.scenario == "freeze":
-        # Hold the freeze for its whole length, then thaw every process at once.
-        remaining = fault_at + args.freeze_seconds - time.monotonic()
-        if remaining > 0:
-            time.sleep(remaining)
+    # The freeze lasts its whole length whatever happens meanwhile (with
+    # synchronous_mode_strict, saves only succeed again once the frozen node is back).
+    thaw = {}
+    def thaw_node():
         for pid in reversed(frozen):
             try:
                 os.kill(pid, signal.SIGCONT)
             except ProcessLookupError:
                 pass
-        thawed_at = time.monotonic()
-        print(f"failover: freeze: {old.name} thawed after {thawed_at - fault_at:.1f} s", flush=True)
+        thaw["at"] = time.monotonic()
+        print(f"failover: freeze: {old.name} thawed after {thaw['at'] - fault_at:.1f} s", flush=True)
+    thawer = threading.Timer(args.freeze_seconds, thaw_node) if frozen else None
+    if thawer:
+        thawer.start()
+    recovered_at = wait_until(first_success_after_fault, args.max_recovery + args.request_timeout)
+    if thawer:
+        thawer.join()
+    thawed_at = thaw.get("at")
     if recovered_at is not None:
         remaining = max(recovered_at, thawed_at or 0) + args.after - time.monotonic()
         if remaining > 0:
@@ -338,13 +341,13 @@ def main():
         if state and state.get("role") == "replica" and state.get("state") == "running" and old.api_status("/sync") == 200:
             return state
         return None
-    rejoin_began = time.monotonic()
     rejoined_state = wait_until(rejoined, args.rejoin_timeout)
-    rejoin_seconds = time.monotonic() - rejoin_began
+    # From the kill, or from the thaw: when the node could start coming back.
+    rejoin_seconds = time.monotonic() - (thawed_at or fault_at)
     probe_stop.set()
     for thread in probers:
         thread.join(15)
-    new = primary_of(nodes) or new
+    new = primary_of(nodes)
 
     # --- checks ---------------------------------------------------------------------------
     answers = recorder.answers
@@ -445,11 +448,25 @@ def main():
 
     rewound = False
     try:
-        with open(os.path.join(old.dir, "..", f"{old.name}", "patroni.log")) as file:
-            rewound = "running pg_rewind" in file.read()
+        with open(os.path.join(old.dir, "patroni.log")) as file:
+            rewound = "pg_rewind exit code=0" in file.read()
     except OSError:
         pass
 
+    # What the receiver logged about its database meanwhile (an operator's view).
+    log_counts = collections.Counter()
+    try:
+        with open(os.path.join(os.path.dirname(os.path.abspath(args.env)), "receiver-1.log")) as file:
+            for line in file:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("level") in ("notice", "warning", "error", "critical") and event.get("message") != "request":
+                    message = event.get("message", "")
+                    log_counts[message if len(message) < 90 else message[:87] + "..."] += 1
+    except OSError:
+        pass
     status_text = ", ".join(f"{status} × {count}" for status, count in sorted(statuses.items(), key=lambda item: str(item[0])))
     record = {
         "scenario": args.scenario, "old_primary": old.name, "new_primary": new.name if new else None,
@@ -461,7 +478,7 @@ def main():
         "answers_during_outage": dict(collections.Counter(str(a[2]) for a in during)),
         "slowest_answer_seconds": round(slowest, 2), "readyz_during": dict(collections.Counter(str(s) for s in ready_during)),
         "probe_acks": dict(acks_by_node), "rejoin_seconds": round(rejoin_seconds, 1) if rejoined_state else None,
-        "pg_rewind": rewound, "timeline": [timeline_before, timeline_after], "failures": failures,
+        "pg_rewind": rewound, "timeline": [timeline_before, timeline_after], "receiver_log": dict(log_counts), "failures": failures,
     }
     print(f"failover: {args.scenario}: {len(answers)} requests ({status_text}); "
           f"{len(recorder.acknowledged)} saves acknowledged ({acknowledged_before} before the fault), "
@@ -470,7 +487,7 @@ def main():
     print(f"slowest answer {slowest:.2f} s; /readyz during the outage {dict(collections.Counter(ready_during))}; "
           f"{old.name} -> {new.name if new else None}, timeline {timeline_before} -> {timeline_after}; "
           f"probe commits acknowledged {dict(acks_by_node)}, after the switch by the old primary: {len(overlap)}; "
-          f"{old.name} back as synchronous standby {rejoin_seconds:.1f} s after the load stopped"
+          f"{old.name} back as synchronous standby {rejoin_seconds:.1f} s after the {'thaw' if thawed_at else 'kill'}"
           f"{' (pg_rewind)' if rewound else ''}", flush=True)
     if args.json:
         with open(args.json, "a") as file:
