@@ -436,6 +436,8 @@ def main():
         failures.append(f"split brain: {len(lost_probes)} commits acknowledged by a node are not on the final primary: {lost_probes[:5]}")
     if overlap:
         failures.append(f"split brain: {old.name} acknowledged {len(overlap)} commits after {new.name} had become primary: {overlap[:5]}")
+    if not any(node == old.name and at < fault_at for at, node, _ in probe_acks):
+        failures.append(f"the probe never committed on {old.name} before the fault (the split-brain check would prove nothing)")
     if acks_by_node[new.name if new else ""] == 0:
         failures.append("the probe never committed on the new primary")
 
