@@ -14,8 +14,8 @@ final class NoticeReceiver {
     let logger: Logger
     var receivedFatal = false
     /// Set when the server said "canceling wait for synchronous replication": a
-    /// `COMMIT` waiting for the synchronous standby was cancelled (`statement_timeout`,
-    /// a cancel request) and returned success although only the primary has the
+    /// `COMMIT` waiting for the synchronous standby was cancelled (a cancel request)
+    /// and returned success although only the primary has the
     /// transaction: a failover may lose it. Cleared by whoever reads it (the commit).
     var canceledSynchronousReplicationWait = false
 

@@ -156,8 +156,8 @@ extension PostgresConnection {
 
     /// With a synchronous standby (`synchronous_commit` on, `synchronous_standby_names`
     /// set), `COMMIT` returns once the standby has the transaction. If that wait is
-    /// cancelled (`statement_timeout` while the standby is unreachable, a cancel
-    /// request), PostgreSQL still answers success, with the WARNING "canceling wait for
+    /// cancelled (a cancel request: `pg_cancel_backend`, a tool; `statement_timeout`
+    /// does not end it), PostgreSQL still answers success, with the WARNING "canceling wait for
     /// synchronous replication": the transaction is committed on the primary only, and
     /// a failover to the standby would lose it. That is not a commit to acknowledge:
     /// it is reported as `.commitOutcomeUnknown`, so the caller answers as for a commit
