@@ -26,7 +26,7 @@ Checks (exit 1 when one fails):
     fault to the first 2xx of a save begun after it is printed (the recovery time);
   - /readyz answered 503 during the outage and 200 afterwards;
   - no split brain: every commit a node acknowledged is on the final primary, and the
-    old primary acknowledged no commit after the new one acknowledged its first;
+    old primary acknowledged no commit sent after the new one acknowledged its first;
   - the old primary is back as a streaming synchronous standby, on the new timeline.
 
 Prints one `failover:` summary line per scenario, plus a JSON record with --json.
@@ -115,8 +115,8 @@ class Recorder:
         self.lock = threading.Lock()
         self.answers = []          # (begun, ended, status, retry_after, external id)
         self.acknowledged = set()
-        self.readyz = []           # (time, status)
-        self.probe_acks = []       # (time, node name, seq)
+        self.readyz = []           # (begun, ended, status)
+        self.probe_acks = []       # (begun, acknowledged, node name, seq)
 
     def answer(self, begun, ended, status, retry_after, external_id):
         with self.lock:
@@ -166,6 +166,7 @@ def writer(args, number, recorder, stop, authorization, prefix):
 def readyz_prober(args, recorder, stop):
     while not stop.is_set():
         status = None
+        begun = time.monotonic()
         try:
             connection = http.client.HTTPConnection("127.0.0.1", args.port, timeout=args.request_timeout)
             connection.request("GET", "/readyz")
@@ -174,11 +175,12 @@ def readyz_prober(args, recorder, stop):
         except (OSError, http.client.HTTPException):
             pass
         with recorder.lock:
-            recorder.readyz.append((time.monotonic(), status))
+            recorder.readyz.append((begun, time.monotonic(), status))
         stop.wait(0.25)
 
 
 def probe_commit(node, seq, recorder):
+    begun = time.monotonic()
     try:
         connection = node.connect(timeout=2)
         try:
@@ -186,7 +188,7 @@ def probe_commit(node, seq, recorder):
                 cursor.execute("INSERT INTO failover_probe (node, seq) VALUES (%s, %s)", (node.name, seq))
             connection.commit()
             with recorder.lock:
-                recorder.probe_acks.append((time.monotonic(), node.name, seq))
+                recorder.probe_acks.append((begun, time.monotonic(), node.name, seq))
         finally:
             connection.close()
     except psycopg2.Error:
@@ -369,8 +371,10 @@ def main():
             failures.append(f"a 503 for {external_id} without Retry-After")
     slowest = max((ended - begun for begun, ended, _, _, _ in answers), default=0)
 
-    ready_during = [status for at, status in recorder.readyz if at >= fault_at and (recovered_at is None or at <= recovered_at)]
-    ready_after = [status for at, status in recorder.readyz if recovered_at is not None and at > recovered_at + 1]
+    # A probe belongs to the outage if it was sent during it (one sent to a frozen
+    # node is answered only at the statement deadline, about when saves recover).
+    ready_during = [status for begun, _, status in recorder.readyz if begun >= fault_at and (recovered_at is None or begun < recovered_at)]
+    ready_after = [status for begun, _, status in recorder.readyz if recovered_at is not None and begun > recovered_at + 1]
     if 503 not in ready_during:
         failures.append(f"/readyz never answered 503 during the outage ({collections.Counter(ready_during)})")
     if not ready_after or ready_after[-1] != 200:
@@ -419,7 +423,7 @@ def main():
     # Split brain: every commit any node acknowledged is on the final primary, and the
     # old primary acknowledged none after the new primary acknowledged its first.
     probe_acks = recorder.probe_acks
-    acks_by_node = collections.Counter(node for _, node, _ in probe_acks)
+    acks_by_node = collections.Counter(node for _, _, node, _ in probe_acks)
     lost_probes = []
     overlap = []
     if new is not None:
@@ -428,15 +432,19 @@ def main():
             cursor.execute("SELECT node, seq FROM failover_probe WHERE seq >= %s", (probe_offset,))
             stored_probes = set(cursor.fetchall())
         connection.close()
-        lost_probes = [(node, seq) for _, node, seq in probe_acks if (node, seq) not in stored_probes]
-        first_on_new = min((at for at, node, _ in probe_acks if node == new.name and at > fault_at), default=None)
+        lost_probes = [(node, seq) for _, _, node, seq in probe_acks if (node, seq) not in stored_probes]
+        # A commit sent to the old primary after the new one had acknowledged one, and
+        # acknowledged: two nodes taking writes at once. (A commit sent before the
+        # fault may be acknowledged after the thaw, if the standby had confirmed it
+        # just before the freeze: that one is on both, and the check above covers it.)
+        first_on_new = min((at for _, at, node, _ in probe_acks if node == new.name and at > fault_at), default=None)
         if first_on_new is not None:
-            overlap = [(at - fault_at, seq) for at, node, seq in probe_acks if node == old.name and at > first_on_new]
+            overlap = [(at - fault_at, seq) for begun, at, node, seq in probe_acks if node == old.name and begun > first_on_new]
     if lost_probes:
         failures.append(f"split brain: {len(lost_probes)} commits acknowledged by a node are not on the final primary: {lost_probes[:5]}")
     if overlap:
         failures.append(f"split brain: {old.name} acknowledged {len(overlap)} commits after {new.name} had become primary: {overlap[:5]}")
-    if not any(node == old.name and at < fault_at for at, node, _ in probe_acks):
+    if not any(node == old.name and at < fault_at for _, at, node, _ in probe_acks):
         failures.append(f"the probe never committed on {old.name} before the fault (the split-brain check would prove nothing)")
     if acks_by_node[new.name if new else ""] == 0:
         failures.append("the probe never committed on the new primary")
