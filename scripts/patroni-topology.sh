@@ -32,6 +32,16 @@ run_as() {  # run_as USER COMMAND…: as that user when root, else as ourselves
     if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
 }
 
+# Long-running processes as `postgres` when root: setpriv execs the command, so the
+# process is the daemon itself. (runuser stays as its parent, and stops itself when
+# its child is stopped: a frozen node would leave a stopped runuser behind.)
+as_postgres=()
+if [ "$(id -u)" -eq 0 ]; then
+    as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql)
+fi
+# The launched process writes its own pid (the daemon's, whoever started it).
+launch='echo $$ >"$1"; shift; exec "$@"'
+
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
@@ -85,13 +95,12 @@ start() {
     local etcd_client etcd_peer
     etcd_client=$(free_port)
     etcd_peer=$(free_port)
-    run_as postgres sh -c 'echo $$ >"$1"; shift; exec "$@"' etcd-launcher "$dir/etcd/etcd.pid" \
+    "${as_postgres[@]}" sh -c "$launch" etcd-launcher "$dir/etcd/etcd.pid" \
         etcd --name etcd --data-dir "$dir/etcd/data" \
         --listen-client-urls "http://127.0.0.1:$etcd_client" --advertise-client-urls "http://127.0.0.1:$etcd_client" \
         --listen-peer-urls "http://127.0.0.1:$etcd_peer" --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer" \
         --initial-cluster "etcd=http://127.0.0.1:$etcd_peer" --initial-cluster-state new --enable-v2=true \
         </dev/null >"$dir/etcd/etcd.log" 2>&1 &
-    # The pid file is written by the launched process itself: wait for it.
     for _ in $(seq 50); do [ -s "$dir/etcd/etcd.pid" ] && break; sleep 0.1; done
     wait_for "http://127.0.0.1:$etcd_client/health" "etcd" 150 || { tail -n 20 "$dir/etcd/etcd.log" >&2; exit 1; }
 
@@ -179,7 +188,7 @@ EOF
     done
     # node1 first, so that it initializes the cluster; node2 then clones it.
     for i in 1 2; do
-        run_as postgres sh -c 'echo $$ >"$1"; shift; exec "$@"' patroni-launcher "$dir/node$i/patroni.pid" \
+        "${as_postgres[@]}" sh -c "$launch" patroni-launcher "$dir/node$i/patroni.pid" \
             patroni "$dir/node$i/patroni.yml" </dev/null >"$dir/node$i/patroni.log" 2>&1 &
         for _ in $(seq 50); do [ -s "$dir/node$i/patroni.pid" ] && break; sleep 0.1; done
         if [ "$i" -eq 1 ]; then
