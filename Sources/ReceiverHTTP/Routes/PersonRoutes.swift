@@ -185,11 +185,11 @@ struct PersonRoutes<Record: PersonRecord> {
         ConnectorEndpoint.isRecorded(Problem(error).status.code) && !isAuthentication(error)
     }
 
-    /// A wrong credential or a suspended client: answered by the endpoint's own
-    /// authentication when run alone, and never recorded.
+    /// A wrong credential, a suspended client, a reader's credential, a client over
+    /// its rate: answered as they are, never recorded as sync errors.
     private static func isAuthentication(_ error: ReceiverError) -> Bool {
         switch error {
-        case .unauthenticated, .clientSuspended, .rateLimited: return true
+        case .unauthenticated, .clientSuspended, .readOnlyCredential, .rateLimited: return true
         default: return false
         }
     }
