@@ -208,9 +208,10 @@ def start_receiver(binary, workdir, port, database_url, admin_token, access_log)
     env = receiver_environment(binary, database_url, RECEIVER_ACCESS_LOG=access_log,
                                RECEIVER_LOG_LEVEL="info" if access_log == "on" else "warning",
                                RECEIVER_ADMIN_TOKEN=admin_token)
+    # Its log is on standard error; standard output only says what to do next (the admin URL, turnup).
     process = subprocess.Popen(
         [binary, "serve", "--host", "127.0.0.1", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT, env=env)
+        stdout=subprocess.DEVNULL, stderr=log, env=env)
     wait_for_port(port)
     return process
 
