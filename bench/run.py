@@ -814,12 +814,14 @@ def main():
             if batches:
                 print(f"{workload}: {saves / batches:.1f} saves per batch ({saves:.0f} saves in {batches:.0f} batches)")
         if has_feed:
-            saves = sum(r["requests"] - r["errors"] for (w, _), rows in results.items() if w.startswith("PUT") for r in rows)
+            # The saves the server counted in batches (/metrics), which includes those
+            # still in flight when wrk stopped counting.
+            saves = sum(saves for batches, saves in batch_counts.values())
             # Less the events pgbench wrote itself (upsert-event-sql), one a transaction.
             by_pgbench = sum(r["requests"] for r in results.get(("durable upsert + its event", "pgbench"), []))
             events = int(psql_value(database_url, "SELECT count(*) FROM events WHERE client_id = 'bench'")) - events_before - by_pgbench
             size = psql_value(database_url, "SELECT coalesce(round(avg(length(data))), 0) FROM events WHERE client_id = 'bench'")
-            print(f"Events on: {events} events recorded with the {saves:.0f} saves answered during the rounds "
+            print(f"Events on: {events} events recorded with the {saves:.0f} saves made in batches during the rounds "
                   f"(their record's JSON {size} bytes on average)")
         print(f"connector-receiver peak RSS: {peak_rss_kib(receiver.pid) / 1024:.1f} MiB")
 
