@@ -769,12 +769,17 @@ def main():
         cpu = {(w, s): [] for w, s, _ in runs}
         database_cpu = {(w, s): [] for w, s, _ in runs}
         batch_counts = {(w, s): [0, 0] for w, s, _ in runs}
+        wal = {(w, s): [] for w, s, _ in runs}
         events_before = int(psql_value(database_url, "SELECT count(*) FROM events WHERE client_id = 'bench'")) if has_feed else 0
         for round_number in range(1, args.rounds + 1):
             for workload, server, run in runs:
                 before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
                 saves_before = save_counts(receiver_port) if workload.startswith("PUT") else None
+                wal_before = psql_value(database_url, "SELECT pg_current_wal_insert_lsn()") if workload != "GET /healthz" else None
                 result = run(round_number)
+                if wal_before:
+                    written = float(psql_value(database_url, f"SELECT pg_current_wal_insert_lsn() - '{wal_before}'::pg_lsn"))
+                    wal[(workload, server)].append(written / max(result["requests"], 1))
                 if saves_before:
                     batches, saves = (after - b for after, b in zip(save_counts(receiver_port), saves_before))
                     batch_counts[(workload, server)][0] += batches
@@ -813,7 +818,11 @@ def main():
         for (workload, server), (batches, saves) in batch_counts.items():
             if batches:
                 print(f"{workload}: {saves / batches:.1f} saves per batch ({saves:.0f} saves in {batches:.0f} batches)")
-        if has_feed:
+        written = [f"{workload} ({server}) {statistics.median(values):.0f}" for (workload, server), values in wal.items()
+                   if values and (workload.startswith("PUT") or server == "pgbench")]
+        if written:
+            print(f"WAL bytes per request (median of the rounds): {'; '.join(written)}")
+        if has_feed and any(w.startswith("PUT") for w, _ in batch_counts):
             # The saves the server counted in batches (/metrics), which includes those
             # still in flight when wrk stopped counting.
             saves = sum(saves for batches, saves in batch_counts.values())
