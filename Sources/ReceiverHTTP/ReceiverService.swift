@@ -69,6 +69,8 @@ public final class ReceiverService: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let rateLimiter: ClientRateLimiter?
+    /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
+    private let readerUse = ReaderUseRecorder()
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
@@ -110,7 +112,7 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(
             database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
             saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
-            logger: logger)
+            logger: logger, readerUse: readerUse)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint, collectionPath: "/v1/prospects").register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)
