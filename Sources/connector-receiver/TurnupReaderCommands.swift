@@ -72,8 +72,8 @@ struct TurnupReaderAdd: ParsableCommand {
         print("Read-only: GET on /v1 (records, lists, staff, lead sources, the change feed) with HTTP Basic;")
         print("any other method is answered 403.")
         print("")
-        print("The password is shown only this once; the receiver keeps only a hash of it. Send it to the club")
-        print("system's team over a secure channel. If it is lost or leaks, revoke this credential and issue a new one:")
+        print("The password is shown only this once; the receiver keeps only a hash of it. Send it to the")
+        print("club system's team over a secure channel. If it is lost or leaks, revoke it and issue another:")
         print("  connector-receiver turnup reader revoke \(clientId) \(issued.reader.id.lowercasedString)")
     }
 }
