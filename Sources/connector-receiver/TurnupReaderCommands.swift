@@ -144,11 +144,8 @@ struct TurnupReaderRevoke: ParsableCommand {
             guard case .notFound(let detail) = error, !detail.hasPrefix("No client ") else { return nil }
             return detail + " List them with `connector-receiver turnup reader list \(clientId)`."
         }) { session in
-            guard let uuid = RecordID.parse(id) else {
-                try ClientStore.requireExists(clientId, on: session.connection)
-                throw ReaderCredentials.unknownReader(id, clientId: clientId)
-            }
-            return try ReaderCredentials.revoke(uuid, clientId: clientId, by: session.audit, on: session.connection)
+            let id = try ReaderCredentials.parseId(id, clientId: clientId, on: session.connection)
+            return try ReaderCredentials.revoke(id, clientId: clientId, by: session.audit, on: session.connection)
         }
         if common.json {
             TurnupPrint.json(reader.json)

@@ -73,6 +73,15 @@ public enum ReaderCredentials {
             """).map(ReaderCredential.init(row:))
     }
 
+    /// The id of a reader credential as a path or the command line gives it.
+    /// Text that is not a UUID names no credential: a 404, the unknown client's
+    /// if the client is unknown too, so the caller learns what to fix first.
+    public static func parseId(_ text: String, clientId: String, on connection: PostgresConnection) throws -> UUID {
+        if let id = RecordID.parse(text) { return id }
+        try ClientStore.requireExists(clientId, on: connection)
+        throw unknownReader(text, clientId: clientId)
+    }
+
     /// The reader credential, unless it is revoked or unknown: then a 404.
     public static func require(_ id: UUID, clientId: String, on connection: PostgresConnection) throws -> ReaderCredential {
         guard let row = try connection.query("""

@@ -17,9 +17,8 @@ extension AdminRoutes {
             call.logChange("reader.create", clientId: clientId, [
                 "reader-id": .string(issued.reader.id.lowercasedString), "username": .string(issued.reader.username),
             ])
-            var response = Response.json(JSONWriter.serialize(.object(issued.json)), status: .created)
+            var response = Self.uncached(JSONWriter.serialize(.object(issued.json)), status: .created)
             response.headerFields[.location] = "/admin/v1/clients/\(clientId)/reader-credentials/\(issued.reader.id.lowercasedString)"
-            Self.forbidCaching(&response)
             return response
         })
 
@@ -31,38 +30,37 @@ extension AdminRoutes {
                 try ClientStore.requireExists(clientId, on: connection)
                 return try ReaderCredentials.list(clientId: clientId, after: after, limit: page.limit + 1, on: connection)
             }
-            var response = Response.json(page.listBody(readers, json: \.json, sortKey: ReaderCredentials.sortKey))
-            Self.forbidCaching(&response)
-            return response
+            return Self.uncached(page.listBody(readers, json: \.json, sortKey: ReaderCredentials.sortKey))
         })
 
         router.get("/admin/v1/clients/{clientId}/reader-credentials/{id}", handler: endpoint.handler { call in
             let clientId = try call.parameter("clientId")
-            let id = try call.parameter("id")
             let reader = try call.withConnection { connection in
+                let id = try ReaderCredentials.parseId(try call.parameter("id"), clientId: clientId, on: connection)
                 try ClientStore.requireExists(clientId, on: connection)
-                guard let uuid = RecordID.parse(id) else { throw ReaderCredentials.unknownReader(id, clientId: clientId) }
-                return try ReaderCredentials.require(uuid, clientId: clientId, on: connection)
+                return try ReaderCredentials.require(id, clientId: clientId, on: connection)
             }
-            var response = Response.json(JSONWriter.serialize(.object(reader.json)))
-            Self.forbidCaching(&response)
-            return response
+            return Self.uncached(JSONWriter.serialize(.object(reader.json)))
         })
 
         router.delete("/admin/v1/clients/{clientId}/reader-credentials/{id}", handler: endpoint.handler { call in
             let clientId = try call.parameter("clientId")
-            let id = try call.parameter("id")
             let reader = try call.withConnection { connection in
-                guard let uuid = RecordID.parse(id) else {
-                    try ClientStore.requireExists(clientId, on: connection)
-                    throw ReaderCredentials.unknownReader(id, clientId: clientId)
-                }
-                return try ReaderCredentials.revoke(uuid, clientId: clientId, by: call.audit, on: connection)
+                let id = try ReaderCredentials.parseId(try call.parameter("id"), clientId: clientId, on: connection)
+                return try ReaderCredentials.revoke(id, clientId: clientId, by: call.audit, on: connection)
             }
             call.logChange("reader.revoke", clientId: clientId, [
                 "reader-id": .string(reader.id.lowercasedString), "username": .string(reader.username),
             ])
             return Response(status: .noContent)
         })
+    }
+
+    /// A JSON response no cache may store: it carries a password, or what only
+    /// the admins may see of a client's access.
+    private static func uncached(_ body: [UInt8], status: HTTPResponse.Status = .ok) -> Response {
+        var response = Response.json(body, status: status)
+        forbidCaching(&response)
+        return response
     }
 }
