@@ -30,6 +30,14 @@ public final class ReceiverService: Sendable {
         /// answered `503` overloaded; `serve` uses the HTTP server's bounds on
         /// requests waiting for a worker (`--max-queued-requests`, `--queue-timeout`).
         public var saveQueue: SaveQueueLimits
+        /// How long events are kept; a change feed cursor older than this is `410`.
+        public var eventRetention: Duration
+        /// How often `start()`'s maintenance runs: partitions ahead and past
+        /// retention, idempotency keys past their 24 hours.
+        public var maintenanceInterval: Duration
+        /// How often readers waiting on the change feed are checked when no change
+        /// made here wakes them (changes other instances commit, a horizon moving on).
+        public var feedPollInterval: Duration
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -39,7 +47,10 @@ public final class ReceiverService: Sendable {
             clientRateLimit: ClientRateLimiter.Settings? = nil,
             saveLanes: Int = 2,
             saveBatchWait: Duration = .microseconds(300),
-            saveQueue: SaveQueueLimits = SaveQueueLimits()
+            saveQueue: SaveQueueLimits = SaveQueueLimits(),
+            eventRetention: Duration = .seconds(30 * 86_400),
+            maintenanceInterval: Duration = .seconds(3_600),
+            feedPollInterval: Duration = .milliseconds(50)
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -50,6 +61,9 @@ public final class ReceiverService: Sendable {
             self.saveLanes = saveLanes
             self.saveBatchWait = saveBatchWait
             self.saveQueue = saveQueue
+            self.eventRetention = eventRetention
+            self.maintenanceInterval = maintenanceInterval
+            self.feedPollInterval = feedPollInterval
         }
     }
 
@@ -69,6 +83,8 @@ public final class ReceiverService: Sendable {
     public let configuration: Configuration
     private let logger: Logger
     private let rateLimiter: ClientRateLimiter?
+    private let changeWaiters: ChangeWaiters
+    private let maintenance: EventMaintenance
     /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
     private let readerUse = ReaderUseRecorder()
 
@@ -77,6 +93,22 @@ public final class ReceiverService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
+        self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
+        self.maintenance = EventMaintenance(
+            database: database, retention: configuration.eventRetention, interval: configuration.maintenanceInterval, logger: logger)
+    }
+
+    /// Starts the work `serve` does beside answering requests: the event log's
+    /// retention and the change feed's lag in `/metrics`.
+    public func start() {
+        maintenance.start()
+    }
+
+    /// Answers the readers waiting on the change feed and stops the background
+    /// work; call before the HTTP server's graceful shutdown.
+    public func stop() {
+        changeWaiters.stop()
+        maintenance.stop()
     }
 
     /// The HTTP server's admission check (``HTTPServer/Admission/check``), when clients are
@@ -112,12 +144,13 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(
             database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
             saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
-            logger: logger, readerUse: readerUse)
+            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint, collectionPath: "/v1/prospects").register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)
         PersonRoutes<Member>(endpoint: endpoint, collectionPath: "/v1/members").register(in: &router)
         StaffRoutes(endpoint: endpoint).register(in: &router)
+        ChangesRoute(endpoint: endpoint, waiters: changeWaiters).register(in: &router)
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
             defaultConnection: configuration.publicConnection, verifier: configuration.verifier

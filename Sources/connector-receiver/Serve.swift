@@ -39,6 +39,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Microseconds a save lane that finds fewer than 8 saves waiting, while another lane is running a batch, waits for more before it starts its own: bigger batches under load, for less database work per save. A save arriving at an idle server never waits. 0: never wait. (env: RECEIVER_SAVE_BATCH_WAIT, default 300)", valueName: "microseconds"))
     var saveBatchWait: Int?
 
+    @Option(help: ArgumentHelp("Days the change feed keeps events (GET /v1/changes); a cursor older than that is answered 410 and the reader resynchronizes from the lists. Whole days are dropped once past it. (env: RECEIVER_EVENT_RETENTION_DAYS, default 30)", valueName: "days"))
+    var eventRetentionDays: Int?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -135,12 +138,14 @@ struct Serve: ParsableCommand {
                 publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
                 clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
-                    maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait)),
+                    maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
+                eventRetention: settings.eventRetention),
             logger: logger)
         var serverConfiguration = settings.server
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
+        service.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
         logger.notice("connector-receiver listening on http://\(address)")
@@ -156,6 +161,7 @@ struct Serve: ParsableCommand {
 
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        service.stop()
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")
     }
@@ -195,6 +201,7 @@ struct ServeSettings {
     var poolTimeout: Duration
     var saveLanes: Int
     var saveBatchWait: Duration
+    var eventRetention: Duration
     var shutdownGrace: Duration
     /// nil: no per-client rate limiting.
     var clientRateLimit: ClientRateLimiter.Settings?
@@ -280,6 +287,8 @@ struct ServeSettings {
         self.saveLanes = try integer(options.saveLanes, "RECEIVER_SAVE_LANES", default: 2, range: 0...1000, name: "save-lanes")
         self.saveBatchWait = .microseconds(try integer(
             options.saveBatchWait, "RECEIVER_SAVE_BATCH_WAIT", default: 300, range: 0...100_000, name: "save-batch-wait"))
+        self.eventRetention = .seconds(86_400 * (try integer(
+            options.eventRetentionDays, "RECEIVER_EVENT_RETENTION_DAYS", default: 30, range: 1...3650, name: "event-retention-days")))
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double

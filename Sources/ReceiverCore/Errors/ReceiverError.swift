@@ -23,6 +23,8 @@ public enum ReceiverError: Error, Sendable, Equatable, CustomStringConvertible {
     case clientSuspended(clientId: String)
     /// A reader credential used for a write.
     case readOnlyCredential
+    /// A change feed cursor from before what retention keeps.
+    case cursorExpired
     /// An idempotency key already used for a different request.
     case idempotencyKeyReused
     /// The client is over its request rate; `retryAfterSeconds` until it may try again.
@@ -51,6 +53,7 @@ public enum ReceiverError: Error, Sendable, Equatable, CustomStringConvertible {
         case .clientSuspended(let clientId): return "client \(clientId) is suspended"
         case .readOnlyCredential: return "a reader credential cannot write"
         case .idempotencyKeyReused: return "Idempotency-Key reused for a different request"
+        case .cursorExpired: return "the cursor is older than the events kept"
         case .rateLimited(let clientId, _, let seconds): return "client \(clientId) is over its rate; retry after \(seconds) s"
         case .overloaded(let seconds): return "overloaded; retry after \(seconds) s"
         case .databaseUnavailable(let detail): return detail ?? "database unavailable"

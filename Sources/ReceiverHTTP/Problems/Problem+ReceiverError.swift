@@ -24,6 +24,9 @@ extension Problem {
         case .readOnlyCredential:
             self = Problem(.forbidden, type: "read-only-credential", title: "Forbidden",
                            detail: "This is a reader credential: it may only read (GET). Writes take the client's Connector credential.")
+        case .cursorExpired:
+            self = Problem(.gone, type: "cursor-expired", title: "Cursor expired",
+                           detail: "This cursor is older than the events the receiver keeps; nothing after it can be read any more. Resynchronize from the lists (GET /v1/prospects, /v1/members, … with updatedSince), then follow the change feed from a new cursor.")
         case .idempotencyKeyReused:
             self = Problem(.unprocessableContent, type: "idempotency-key-reused", title: "Idempotency-Key reused",
                            detail: "This Idempotency-Key was used for a different request in the last 24 hours; use a new key for a new request.",

@@ -51,7 +51,10 @@ struct AdminEndpoint {
                 request: request, requestID: context.requestID, parameters: context.parameters,
                 database: database, logger: context.logger)
             do {
-                return try handler(call)
+                var response = try handler(call)
+                // RFC 9111 §5.2.2.5: clients, staff and sync errors are for no cache to keep.
+                response.headerFields[.cacheControl] = "no-store"
+                return response
             } catch {
                 throw Problem.from(error) ?? error
             }

@@ -40,19 +40,33 @@ struct ConnectorEndpoint {
     var saveQueue = ReceiverService.SaveQueueLimits()
     /// Where work done outside any request (a batch of saves) logs.
     var logger = Logger(label: "connector-receiver")
+    /// Readers of the change feed waiting for a change, told of each write that succeeds here.
+    var changeWaiters: ChangeWaiters?
     /// Records reader credentials' `lastUsedAt`; one per process, shared by every call.
     var readerUse = ReaderUseRecorder()
 
     typealias Handler = @Sendable (ConnectorCall) throws -> Response
+    /// A handler that may defer its response (`RequestContext.deferResponse()`).
+    typealias DeferringHandler = @Sendable (ConnectorCall, inout RequestContext) throws -> Response
 
     /// A read: no sync error bookkeeping.
     func read(_ handler: @escaping Handler) -> RequestHandler {
+        wrap(recordsSyncErrors: nil) { call, _ in try handler(call) }
+    }
+
+    /// A read whose handler may defer its response (a long poll).
+    func read(deferring handler: @escaping DeferringHandler) -> RequestHandler {
         wrap(recordsSyncErrors: nil, handler)
     }
 
-    /// A write to `resource`: a rejection is recorded as a sync error.
+    /// A write to `resource`: a rejection is recorded as a sync error; a success
+    /// wakes the change feed's waiting readers.
     func write(_ resource: SyncErrorResource, _ handler: @escaping Handler) -> RequestHandler {
-        wrap(recordsSyncErrors: resource, handler)
+        wrap(recordsSyncErrors: resource) { [changeWaiters] call, _ in
+            let response = try handler(call)
+            changeWaiters?.changed()
+            return response
+        }
     }
 
     /// The Basic credential of a `/v1` request, or the 401 that says what is wrong.
@@ -66,7 +80,7 @@ struct ConnectorEndpoint {
         return credential
     }
 
-    private func wrap(recordsSyncErrors resource: SyncErrorResource?, _ handler: @escaping Handler) -> RequestHandler {
+    private func wrap(recordsSyncErrors resource: SyncErrorResource?, _ handler: @escaping DeferringHandler) -> RequestHandler {
         { [database, rateLimiter, readerUse] request, context in
             let operation = "\(request.method.rawValue) \(context.routeTemplate)"
             let requestID = context.requestID
@@ -86,7 +100,10 @@ struct ConnectorEndpoint {
                     }
                     let call = ConnectorCall(request: request, client: client, connection: connection, requestID: requestID, operation: operation, parameters: parameters)
                     do {
-                        return try handler(call)
+                        var response = try handler(call, &context)
+                        // RFC 9111 §5.2.2.5: records and lists are personal data, for no cache to keep.
+                        response.headerFields[.cacheControl] = "no-store"
+                        return response
                     } catch {
                         guard let problem = Problem.from(error) else { throw error }
                         if let resource {

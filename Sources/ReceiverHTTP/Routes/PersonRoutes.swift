@@ -68,11 +68,14 @@ struct PersonRoutes<Record: PersonRecord> {
 
     /// The response to a save's outcome; a failed save throws its problem.
     private func answer(_ outcome: SaveOutcome<Record>) throws -> Response {
+        var response: Response
         switch outcome {
-        case .saved(let record, created: true): return created(record)
-        case .saved(let record, created: false): return RequestSupport.record(record.json, version: record.version)
+        case .saved(let record, created: true): response = created(record)
+        case .saved(let record, created: false): response = RequestSupport.record(record.json, version: record.version)
         case .failed(let error): throw Problem(error)
         }
+        response.headerFields[.cacheControl] = "no-store"
+        return response
     }
 
     /// A save as the core takes it, read from the request: the path's external id
@@ -114,6 +117,7 @@ struct PersonRoutes<Record: PersonRecord> {
         let database = endpoint.database
         let rateLimiter = endpoint.rateLimiter
         let logger = endpoint.logger
+        let changeWaiters = endpoint.changeWaiters
         let resource = ("resource", Record.resource.rawValue)
         let batches = Counter(label: "receiver_save_batches_total", dimensions: [resource])
         let savedInBatch = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "batch")])
@@ -128,7 +132,9 @@ struct PersonRoutes<Record: PersonRecord> {
         ) { saves in
             let outcomes = SaveBatch<Record>.run(saves, rateLimiter: rateLimiter, database: database, logger: logger)
             batches.increment()
-            savedInBatch.increment(by: outcomes.count { $0.error == nil })
+            let saved = outcomes.count { $0.error == nil }
+            savedInBatch.increment(by: saved)
+            if saved > 0 { changeWaiters?.changed() }
             return outcomes
         }
         let answer = self.answer
@@ -179,11 +185,11 @@ struct PersonRoutes<Record: PersonRecord> {
         ConnectorEndpoint.isRecorded(Problem(error).status.code) && !isAuthentication(error)
     }
 
-    /// A wrong credential or a suspended client: answered by the endpoint's own
-    /// authentication when run alone, and never recorded.
+    /// A wrong credential, a suspended client, a reader's credential, a client over
+    /// its rate: answered as they are, never recorded as sync errors.
     private static func isAuthentication(_ error: ReceiverError) -> Bool {
         switch error {
-        case .unauthenticated, .clientSuspended, .rateLimited: return true
+        case .unauthenticated, .clientSuspended, .readOnlyCredential, .rateLimited: return true
         default: return false
         }
     }

@@ -64,7 +64,10 @@ struct TestServer {
             let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
             try server.start()
             boundPort.withLock { $0 = server.boundPort ?? 0 }
-            defer { server.shutdown(gracePeriod: .seconds(2)) }
+            defer {
+                service.stop()
+                server.shutdown(gracePeriod: .seconds(2))
+            }
             return try body(TestServer(port: try #require(server.boundPort), pool: pool, configuration: configuration))
         }
     }
