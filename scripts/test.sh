@@ -38,10 +38,14 @@ echo "test: docker/compose.yaml is valid (docker-compose config)"
 docker-compose -f docker/compose.yaml config -q
 echo "test: the production topology end to end (nginx TLS, two instances, PgBouncer transaction mode)"
 scripts/e2e.sh
+echo "test: the Java library (clients/java) against the real server"
+scripts/java-test.sh 2>&1 | tee "$cluster/java-test.log"
 
 # Every step above stops the script on a failure, so reaching here means all passed.
 passed=0
 for count in $(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed after.*/\1/p' "$log"); do
     passed=$((passed + count))
 done
+java_passed=$(sed -n 's/^java-test: \([0-9]*\) passed, 0 failed.*/\1/p' "$cluster/java-test.log")
+passed=$((passed + ${java_passed:-0}))
 echo "test: $passed passed, 0 failed"

@@ -100,22 +100,23 @@ struct InteropTests {
 
     // MARK: - Over real sockets
 
+    private static func record(_ version: String) -> Response {
+        var fields = HTTPFields()
+        fields[.eTag] = "\"\(version)\""
+        fields[.cacheControl] = "no-store"
+        return Response(status: .ok, headerFields: fields, text: "record v\(version)")
+    }
+
     private func interopRouter() -> Router {
         var router = makeTestRouter()
-        func record(_ version: String) -> Response {
-            var fields = HTTPFields()
-            fields[.eTag] = "\"\(version)\""
-            fields[.cacheControl] = "no-store"
-            return Response(status: .ok, headerFields: fields, text: "record v\(version)")
-        }
-        router.get("/record") { _, _ in record("7") }
-        router.get("/record-inline", options: .inline) { _, _ in record("7") }
+        router.get("/record") { _, _ in InteropTests.record("7") }
+        router.get("/record-inline", options: .inline) { _, _ in InteropTests.record("7") }
         router.get("/record-deferred", options: .inline) { _, context in
-            guard let deferred = context.deferResponse() else { return record("7") }
-            deferred.completeOnWorker({ _, _ in record("7") }, request: Request(method: .get, target: "/"), context: context)
+            guard let deferred = context.deferResponse() else { return InteropTests.record("7") }
+            deferred.completeOnWorker({ _, _ in InteropTests.record("7") }, request: Request(method: .get, target: "/"), context: context)
             return Response()
         }
-        router.put("/record") { _, _ in record("8") }
+        router.put("/record") { _, _ in InteropTests.record("8") }
         return router
     }
 

@@ -380,7 +380,9 @@ public final class ReceiverClient implements Closeable {
             if ((status == 503 || status == 429) && attempt <= maxRetries) {
                 long wait = retryAfter != null ? retryAfter * 1000 : backoffMillis(attempt);
                 if (wait <= maxRetryWaitMillis) {
-                    delay = wait;
+                    // A little jitter on top, so that the callers a server shed together do not
+                    // all come back in the same millisecond.
+                    delay = retryAfter != null ? wait + ThreadLocalRandom.current().nextLong(Math.min(1000, wait / 4) + 1) : wait;
                 }
             }
             report(call, target, attempt, status, null, delay);
