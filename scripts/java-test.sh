@@ -125,7 +125,8 @@ timeout 240 java -Dsun.net.http.retryPost=false \
     -Dreceiver.limited.url="http://127.0.0.1:$limited_port" -Dreceiver.limited.username="$limited_user" \
     -Dreceiver.limited.password="$limited_password" \
     -jar "$junit" --class-path "$build/test-classes:$classpath" --scan-class-path "$build/test-classes" \
-    --disable-banner --details=tree --details-theme=ascii \
+    --include-classname='^.*(Test|IT)$' --exclude-engine=junit-vintage \
+    --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
     --config=junit.jupiter.execution.parallel.enabled=true \
     --reports-dir="$build/test-reports" 2>&1 | tee "$work/junit.log"
 status=${PIPESTATUS[0]}

@@ -208,18 +208,23 @@ class ProspectsIT {
     @Test
     void validationFailuresNameTheirFields() {
         ProblemException invalid = assertThrows(ProblemException.class, () -> receiver.prospects().create(
-            new Prospect().setClubId("club-999").setFirstName("X").setEmail("not an email")));
+            new Prospect().setClubId("club-001").setEmail("not an email").set("birthDate", "1990-13-45")));
         assertEquals(422, invalid.getStatus());
-        assertFalse(invalid.getErrors().isEmpty());
         Set<String> fields = new HashSet<String>();
         for (FieldError error : invalid.getErrors()) {
             fields.add(error.getField());
             assertFalse(error.getMessage().isEmpty());
         }
-        assertTrue(fields.contains("clubId"), fields.toString());
-        assertTrue(fields.contains("email"), fields.toString());
+        assertTrue(fields.contains("email"), invalid.getErrors().toString());
+        assertTrue(fields.contains("birthDate"), invalid.getErrors().toString());
         assertNotNull(invalid.getDetail());
         assertNotNull(invalid.getRequestId());
+        assertTrue(invalid.getMessage().contains("email"), invalid.getMessage());
+
+        ProblemException unknownClub = assertThrows(ProblemException.class,
+            () -> receiver.prospects().create(TestServer.prospect(TestServer.unique("club")).setClubId("club-999")));
+        assertEquals(422, unknownClub.getStatus());
+        assertEquals("clubId", unknownClub.getErrors().get(0).getField());
 
         ProblemException disabled = assertThrows(ProblemException.class,
             () -> receiver.prospects().save(TestServer.unique("off"), TestServer.prospect("off").setClubId("club-003")));
