@@ -7,7 +7,7 @@
 # queue: 503 with Retry-After) and one that rate-limits (1 request a second: 429 with
 # Retry-After). Each client the tests use is turned up through POST /admin/v1/clients.
 #
-# Usage: scripts/java-test.sh [--build-only]
+# Usage: scripts/java-test.sh [--build-only]   (--build-only: the jar and its Javadoc, no tests)
 # Environment:
 #   TEST_DATABASE_URL  a PostgreSQL to create the test database in (scripts/test.sh sets it);
 #                      without it a throwaway cluster is started and removed afterwards.
@@ -38,6 +38,9 @@ javac --release 8 -encoding UTF-8 -Xlint:all -Werror -d "$build/classes" \
 printf 'Implementation-Title: connector-receiver Java client\nImplementation-Version: %s\nAutomatic-Module-Name: com.connectorreceiver.client\n' \
     "$version" >"$build/MANIFEST.MF"
 jar --create --file "$jar" --manifest "$build/MANIFEST.MF" -C "$build/classes" .
+# The Javadoc of the public API, every warning an error (a missing @param, a broken link).
+javadoc -quiet -Xdoclint:all -Werror --release 8 -d "$build/javadoc" -sourcepath clients/java/src/main/java \
+    com.connectorreceiver.client
 major=$(javap -v -cp "$jar" com.connectorreceiver.client.ReceiverClient | sed -n 's/.*major version: \([0-9]*\).*/\1/p')
 [ "$major" = 52 ] || { echo "java-test: class file major version $major, not 52 (Java 8)" >&2; exit 1; }
 dependencies=$(jdeps -summary "$jar" | sed 's/.*-> //' | sort -u | tr '\n' ' ')

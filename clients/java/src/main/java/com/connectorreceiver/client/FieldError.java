@@ -1,8 +1,11 @@
 package com.connectorreceiver.client;
 
 /** One invalid field of a rejected request: its dotted path ({@code address.country}) or header name, and why. */
-public final class FieldError {
+public final class FieldError implements java.io.Serializable {
+    private static final long serialVersionUID = 1L;
+    /** @serial the field's dotted path, or the header's name */
     private final String field;
+    /** @serial what is wrong */
     private final String message;
 
     /**

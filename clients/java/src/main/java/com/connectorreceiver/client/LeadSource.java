@@ -28,14 +28,23 @@ public final class LeadSource extends JsonObject<LeadSource> {
     public Instant getUpdatedAt() { return instant("updatedAt"); }
     /** @return the name */
     public String getName() { return string("name"); }
-    /** @param value the name (required, unique per client) @return this */
+    /**
+     * @param value the name (required, unique per client)
+     * @return this
+     */
     public LeadSource setName(String value) { return set("name", value); }
     /** @return the sender's id */
     public String getExternalId() { return string("externalId"); }
-    /** @param value the sender's id @return this */
+    /**
+     * @param value the sender's id
+     * @return this
+     */
     public LeadSource setExternalId(String value) { return set("externalId", value); }
     /** @return whether active (default true) */
     public Boolean getActive() { return bool("active"); }
-    /** @param value whether active @return this */
+    /**
+     * @param value whether active
+     * @return this
+     */
     public LeadSource setActive(Boolean value) { return set("active", value); }
 }

@@ -25,15 +25,30 @@ public final class ListQuery {
         return this;
     }
 
-    /** @param clubId only records of this club @return this */
+    /**
+     * @param clubId only records of this club
+     * @return this
+     */
     public ListQuery clubId(String clubId) { return put("clubId", clubId); }
-    /** @param email only records with this email (case-insensitive) @return this */
+    /**
+     * @param email only records with this email (case-insensitive)
+     * @return this
+     */
     public ListQuery email(String email) { return put("email", email); }
-    /** @param externalId only the record with this sender's id @return this */
+    /**
+     * @param externalId only the record with this sender's id
+     * @return this
+     */
     public ListQuery externalId(String externalId) { return put("externalId", externalId); }
-    /** @param since only records changed at or after this instant @return this */
+    /**
+     * @param since only records changed at or after this instant
+     * @return this
+     */
     public ListQuery updatedSince(Instant since) { return put("updatedSince", since == null ? null : since.toString()); }
-    /** @param include also records of clubs that are switched off @return this */
+    /**
+     * @param include also records of clubs that are switched off
+     * @return this
+     */
     public ListQuery includeDisabledClubs(boolean include) { return put("includeDisabledClubs", include ? "true" : null); }
 
     /**
@@ -48,7 +63,10 @@ public final class ListQuery {
         return put("limit", Integer.toString(limit));
     }
 
-    /** @param cursor a page's {@link Page#getNextCursor()}; null: the first page @return this */
+    /**
+     * @param cursor a page's {@link Page#getNextCursor()}; null: the first page
+     * @return this
+     */
     public ListQuery cursor(String cursor) { return put("cursor", cursor); }
 
     ListQuery copy() {

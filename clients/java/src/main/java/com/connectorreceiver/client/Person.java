@@ -31,23 +31,38 @@ public abstract class Person<T extends Person<T>> extends JsonObject<T> {
 
     /** @return the club it belongs to */
     public String getClubId() { return string("clubId"); }
-    /** @param value the club (required; one of the client's clubs) @return this */
+    /**
+     * @param value the club (required; one of the client's clubs)
+     * @return this
+     */
     public T setClubId(String value) { return set("clubId", value); }
     /** @return the sender's id, unique per client */
     public String getExternalId() { return string("externalId"); }
-    /** @param value the sender's id @return this */
+    /**
+     * @param value the sender's id
+     * @return this
+     */
     public T setExternalId(String value) { return set("externalId", value); }
     /** @return the first name */
     public String getFirstName() { return string("firstName"); }
-    /** @param value the first name @return this */
+    /**
+     * @param value the first name
+     * @return this
+     */
     public T setFirstName(String value) { return set("firstName", value); }
     /** @return the last name */
     public String getLastName() { return string("lastName"); }
-    /** @param value the last name @return this */
+    /**
+     * @param value the last name
+     * @return this
+     */
     public T setLastName(String value) { return set("lastName", value); }
     /** @return the email address */
     public String getEmail() { return string("email"); }
-    /** @param value the email address ({@code null}: clear) @return this */
+    /**
+     * @param value the email address ({@code null}: clear)
+     * @return this
+     */
     public T setEmail(String value) { return set("email", value); }
 
     /** @return the phone numbers, or null */
@@ -56,7 +71,10 @@ public abstract class Person<T extends Person<T>> extends JsonObject<T> {
         return value == null ? null : new Phones(value);
     }
 
-    /** @param value the phone numbers ({@code null}: clear) @return this */
+    /**
+     * @param value the phone numbers ({@code null}: clear)
+     * @return this
+     */
     public T setPhones(Phones value) { return set("phones", value); }
 
     /** @return the postal address, or null */
@@ -65,18 +83,30 @@ public abstract class Person<T extends Person<T>> extends JsonObject<T> {
         return value == null ? null : new Address(value);
     }
 
-    /** @param value the postal address ({@code null}: clear) @return this */
+    /**
+     * @param value the postal address ({@code null}: clear)
+     * @return this
+     */
     public T setAddress(Address value) { return set("address", value); }
     /** @return the date of birth */
     public LocalDate getBirthDate() { return date("birthDate"); }
-    /** @param value the date of birth @return this */
+    /**
+     * @param value the date of birth
+     * @return this
+     */
     public T setBirthDate(LocalDate value) { return setDate("birthDate", value); }
     /** @return the gender */
     public Gender getGender() { return Enums.parse(Gender.class, string("gender")); }
-    /** @param value the gender @return this */
+    /**
+     * @param value the gender
+     * @return this
+     */
     public T setGender(Gender value) { return set("gender", value == null ? null : value.toString()); }
     /** @return free-text notes */
     public String getNotes() { return string("notes"); }
-    /** @param value free-text notes @return this */
+    /**
+     * @param value free-text notes
+     * @return this
+     */
     public T setNotes(String value) { return set("notes", value); }
 }

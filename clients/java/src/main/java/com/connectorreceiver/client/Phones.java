@@ -15,14 +15,23 @@ public final class Phones extends JsonObject<Phones> {
 
     /** @return the mobile number */
     public String getMobile() { return string("mobile"); }
-    /** @param value the mobile number ({@code null}: clear) @return this */
+    /**
+     * @param value the mobile number ({@code null}: clear)
+     * @return this
+     */
     public Phones setMobile(String value) { return set("mobile", value); }
     /** @return the home number */
     public String getHome() { return string("home"); }
-    /** @param value the home number ({@code null}: clear) @return this */
+    /**
+     * @param value the home number ({@code null}: clear)
+     * @return this
+     */
     public Phones setHome(String value) { return set("home", value); }
     /** @return the work number */
     public String getWork() { return string("work"); }
-    /** @param value the work number ({@code null}: clear) @return this */
+    /**
+     * @param value the work number ({@code null}: clear)
+     * @return this
+     */
     public Phones setWork(String value) { return set("work", value); }
 }

@@ -18,14 +18,23 @@ import java.util.Map;
  */
 public class ProblemException extends ReceiverException {
     private static final long serialVersionUID = 1L;
+    /** @serial the HTTP status */
     private final int status;
+    /** @serial the problem type URI */
     private final String type;
+    /** @serial the short summary */
     private final String title;
+    /** @serial the explanation of this occurrence */
     private final String detail;
+    /** @serial the invalid fields */
     private final List<FieldError> errors;
+    /** @serial the request's id */
     private final String requestId;
+    /** @serial the existing record's id on a 409 */
     private final String existingId;
+    /** @serial the Retry-After in seconds */
     private final Long retryAfterSeconds;
+    /** @serial the response body */
     private final String body;
 
     /**

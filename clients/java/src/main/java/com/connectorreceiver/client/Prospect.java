@@ -22,17 +22,26 @@ public final class Prospect extends Person<Prospect> {
 
     /** @return the lead source's id */
     public String getLeadSourceId() { return string("leadSourceId"); }
-    /** @param value a lead source of this client @return this */
+    /**
+     * @param value a lead source of this client
+     * @return this
+     */
     public Prospect setLeadSourceId(String value) { return set("leadSourceId", value); }
     /** @return the staff owner's email */
     public String getStaffOwnerEmail() { return string("staffOwnerEmail"); }
-    /** @param value the staff owner's email (an unknown one is not an error) @return this */
+    /**
+     * @param value the staff owner's email (an unknown one is not an error)
+     * @return this
+     */
     public Prospect setStaffOwnerEmail(String value) { return set("staffOwnerEmail", value); }
     /** @return the staff member whose email matches {@code staffOwnerEmail}, else null (read-only) */
     public String getStaffOwnerId() { return string("staffOwnerId"); }
     /** @return the status */
     public ProspectStatus getStatus() { return Enums.parse(ProspectStatus.class, string("status")); }
-    /** @param value the status (default {@code open}) @return this */
+    /**
+     * @param value the status (default {@code open})
+     * @return this
+     */
     public Prospect setStatus(ProspectStatus value) { return set("status", value == null ? null : value.toString()); }
     /** @return the member it was converted to, if any (read-only) */
     public String getMemberId() { return string("memberId"); }

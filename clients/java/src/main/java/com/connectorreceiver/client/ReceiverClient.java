@@ -91,19 +91,28 @@ public final class ReceiverClient implements Closeable {
             this.password = password;
         }
 
-        /** @param timeout to open a connection (default 10 s) @return this */
+        /**
+         * @param timeout to open a connection (default 10 s)
+         * @return this
+         */
         public Builder connectTimeout(Duration timeout) {
             this.connectTimeout = positive(timeout, "connectTimeout");
             return this;
         }
 
-        /** @param timeout to wait for any byte of a response (default 30 s) @return this */
+        /**
+         * @param timeout to wait for any byte of a response (default 30 s)
+         * @return this
+         */
         public Builder readTimeout(Duration timeout) {
             this.readTimeout = positive(timeout, "readTimeout");
             return this;
         }
 
-        /** @param retries retries per call at most (default 3; 0: none) @return this */
+        /**
+         * @param retries retries per call at most (default 3; 0: none)
+         * @return this
+         */
         public Builder maxRetries(int retries) {
             if (retries < 0) {
                 throw new IllegalArgumentException("maxRetries must be >= 0");
@@ -138,7 +147,10 @@ public final class ReceiverClient implements Closeable {
             return this;
         }
 
-        /** @param connections idle connections kept at most (default 16) @return this */
+        /**
+         * @param connections idle connections kept at most (default 16)
+         * @return this
+         */
         public Builder maxIdleConnections(int connections) {
             if (connections < 0) {
                 throw new IllegalArgumentException("maxIdleConnections must be >= 0");
@@ -147,19 +159,28 @@ public final class ReceiverClient implements Closeable {
             return this;
         }
 
-        /** @param listener told of every attempt (logging, metrics), or null @return this */
+        /**
+         * @param listener told of every attempt (logging, metrics), or null
+         * @return this
+         */
         public Builder listener(Listener listener) {
             this.listener = listener;
             return this;
         }
 
-        /** @param factory TLS sockets for an {@code https} base URL (default: the JVM's) @return this */
+        /**
+         * @param factory TLS sockets for an {@code https} base URL (default: the JVM's)
+         * @return this
+         */
         public Builder sslSocketFactory(SSLSocketFactory factory) {
             this.sslSocketFactory = factory;
             return this;
         }
 
-        /** @param suffix appended to the {@code User-Agent}, e.g. your application and version @return this */
+        /**
+         * @param suffix appended to the {@code User-Agent}, e.g. your application and version
+         * @return this
+         */
         public Builder userAgentSuffix(String suffix) {
             this.userAgentSuffix = suffix;
             return this;

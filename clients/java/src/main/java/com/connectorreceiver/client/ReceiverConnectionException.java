@@ -11,7 +11,9 @@ package com.connectorreceiver.client;
  */
 public class ReceiverConnectionException extends ReceiverException {
     private static final long serialVersionUID = 1L;
+    /** @serial whether the request may have reached the server */
     private final boolean requestSent;
+    /** @serial the number of attempts made */
     private final int attempts;
 
     /**
