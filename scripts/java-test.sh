@@ -23,7 +23,7 @@ build=clients/java/build
 jar="$build/connector-receiver-client-$version.jar"
 junit=/usr/share/java/junit-platform-console-standalone.jar
 apache=/usr/share/java/httpclient.jar:/usr/share/java/httpcore.jar:/usr/share/java/commons-logging.jar:/usr/share/java/commons-codec.jar
-for tool in javac jar javap jdeps java; do
+for tool in javac jar javap jdeps javadoc keytool java; do
     command -v "$tool" >/dev/null || { echo "java-test: $tool is missing: scripts/bootstrap.sh test installs it" >&2; exit 1; }
 done
 for file in $junit ${apache//:/ }; do
@@ -117,6 +117,12 @@ read -r other_user other_password < <(turn_up java-other)
 read -r shed_user shed_password < <(turn_up java-shed)
 read -r limited_user limited_password < <(turn_up java-limited)
 
+# A certificate for localhost (and only that name), for the TLS tests' terminator.
+tls_password="java-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
+keytool -genkeypair -alias receiver -keyalg EC -groupname secp256r1 -dname CN=localhost -ext SAN=dns:localhost \
+    -validity 2 -keystore "$work/tls.p12" -storetype PKCS12 -storepass "$tls_password" -keypass "$tls_password" \
+    >/dev/null 2>&1
+
 echo "java-test: running the JUnit tests against http://127.0.0.1:$main_port (and :$shedding_port shedding, :$limited_port rate-limited)"
 set +e
 timeout 240 java -Dsun.net.http.retryPost=false \
@@ -127,6 +133,7 @@ timeout 240 java -Dsun.net.http.retryPost=false \
     -Dreceiver.shedding.password="$shed_password" \
     -Dreceiver.limited.url="http://127.0.0.1:$limited_port" -Dreceiver.limited.username="$limited_user" \
     -Dreceiver.limited.password="$limited_password" \
+    -Dreceiver.tls.keystore="$work/tls.p12" -Dreceiver.tls.password="$tls_password" \
     -jar "$junit" --class-path "$build/test-classes:$classpath" --scan-class-path "$build/test-classes" \
     --include-classname='^.*(Test|IT)$' --exclude-engine=junit-vintage \
     --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
