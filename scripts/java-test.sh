@@ -125,7 +125,7 @@ keytool -genkeypair -alias receiver -keyalg EC -groupname secp256r1 -dname CN=lo
 
 echo "java-test: running the JUnit tests against http://127.0.0.1:$main_port (and :$shedding_port shedding, :$limited_port rate-limited)"
 set +e
-timeout 240 java -Dsun.net.http.retryPost=false \
+timeout 120 java -Dsun.net.http.retryPost=false \
     -Dreceiver.url="http://127.0.0.1:$main_port" -Dreceiver.username="$user" -Dreceiver.password="$password" \
     -Dreceiver.clientId=java-main -Dreceiver.adminToken="$RECEIVER_ADMIN_TOKEN" -Dreceiver.idleTimeoutSeconds=2 \
     -Dreceiver.other.username="$other_user" -Dreceiver.other.password="$other_password" \
