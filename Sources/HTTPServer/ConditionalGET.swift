@@ -10,7 +10,7 @@ import HTTPTypes
 /// failed `If-None-Match` would be `412`, which is the handler's business), other statuses
 /// (RFC 9110 §13.2.1: preconditions are ignored when the response would not be 2xx), and a
 /// `200` without an `ETag`.
-public enum ConditionalGET {
+enum ConditionalGET {
     /// Fields a 304 carries over from the 200 it replaces (RFC 9110 §15.4.5); `Date` is the
     /// server's own. Representation metadata such as `Content-Type` is left out.
     static let keptFields: [HTTPField.Name] = [
@@ -19,7 +19,7 @@ public enum ConditionalGET {
 
     /// The response to send for `response`, the handler's answer to a request with `method`
     /// and `If-None-Match` value `ifNoneMatch` (nil when the request had none).
-    public static func apply(method: HTTPRequest.Method, ifNoneMatch: String?, to response: Response) -> Response {
+    static func apply(method: HTTPRequest.Method, ifNoneMatch: String?, to response: Response) -> Response {
         guard let ifNoneMatch, method == .get || method == .head, response.status == .ok,
               let etag = response.headerFields[.eTag], matches(ifNoneMatch: ifNoneMatch, etag: etag)
         else { return response }
@@ -42,7 +42,7 @@ public enum ConditionalGET {
     /// Whether the `If-None-Match` field value names `etag` (RFC 9110 §13.1.2): `*`, or a list
     /// of entity tags one of which equals `etag` under the weak comparison (§8.8.3.2: `W/`
     /// prefixes ignored, opaque tags compared octet by octet). A malformed member is skipped.
-    public static func matches(ifNoneMatch: String, etag: String) -> Bool {
+    static func matches(ifNoneMatch: String, etag: String) -> Bool {
         guard let current = opaqueTag(Substring(etag.trimmingWhitespace())) else { return false }
         if ifNoneMatch.trimmingWhitespace() == "*" { return true }
         var rest = Substring(ifNoneMatch)
