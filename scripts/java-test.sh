@@ -49,8 +49,10 @@ echo "java-test: $jar: $(stat -c %s "$jar") bytes, class file major version $maj
 [ "${1:-}" = --build-only ] && exit 0
 
 classpath="$jar:$junit:$apache"
+# The tests compile while the servers start.
 javac --release 17 -encoding UTF-8 -Xlint:all,-processing,-path -Werror -cp "$classpath" -d "$build/test-classes" \
-    $(find clients/java/src/test/java -name '*.java' | sort)
+    $(find clients/java/src/test/java -name '*.java' | sort) &
+compiling=$!
 
 binary=${RECEIVER_BIN:-.build/debug/connector-receiver}
 [ -x "$binary" ] || { echo "java-test: $binary is missing: swift build first" >&2; exit 1; }
@@ -79,30 +81,40 @@ fi
 psql "$TEST_DATABASE_URL" -q -c "CREATE DATABASE $database"
 export RECEIVER_ADMIN_TOKEN="java-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 
-# Starts a server with extra flags; sets $port. One at a time: the first migrates the database.
-start_server() {
+# Starts a server with extra flags, in the background; wait_for NAME then sets $port.
+launch() {
     local name=$1
     shift
     DATABASE_URL="$TEST_DATABASE_URL dbname=$database" RECEIVER_ACCESS_LOG=off \
         "$binary" serve --host 127.0.0.1 --port 0 "$@" >"$work/$name.log" 2>&1 &
     pids+=($!)
+    eval "pid_$name=$!"
+}
+wait_for() {
+    local name=$1 pid
+    eval "pid=\$pid_$name"
     port=
     for _ in $(seq 1 300); do
         port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -1)
         [ -n "$port" ] && return 0
-        kill -0 "${pids[-1]}" 2>/dev/null || break
+        kill -0 "$pid" 2>/dev/null || break
         sleep 0.1
     done
     echo "java-test: the $name server did not start" >&2
     cat "$work/$name.log" >&2
     exit 1
 }
-start_server main --idle-timeout 2
+# The main server first: it migrates the database; then the other two side by side.
+launch main --idle-timeout 2
+wait_for main
 main_port=$port
-start_server shedding --worker-threads 1 --max-queued-requests 0
+launch shedding --worker-threads 1 --max-queued-requests 0
+launch limited --client-rate-limit 1 --client-rate-burst 1
+wait_for shedding
 shedding_port=$port
-start_server limited --client-rate-limit 1 --client-rate-burst 1
+wait_for limited
 limited_port=$port
+echo "java-test: three servers up after $(($(date +%s) - started)) s"
 
 # Turns up a client with clubs club-001 and club-002 (and a switched-off club-003); prints
 # "username password".
@@ -112,16 +124,26 @@ turn_up() {
         -d "{\"clientId\": \"$1\", \"name\": \"Java client $1\", \"clubs\": [{\"clubId\": \"club-001\", \"name\": \"One\"}, {\"clubId\": \"club-002\", \"name\": \"Two\"}, {\"clubId\": \"club-003\", \"name\": \"Off\", \"enabled\": false}]}" \
         | python3 -c 'import json,sys; c=json.load(sys.stdin)["credentials"]; print(c["username"], c["password"])'
 }
-read -r user password < <(turn_up java-main)
-read -r other_user other_password < <(turn_up java-other)
-read -r shed_user shed_password < <(turn_up java-shed)
-read -r limited_user limited_password < <(turn_up java-limited)
+turnups=()
+for tenant in main other shed limited; do
+    turn_up "java-$tenant" >"$work/credentials-$tenant" &
+    turnups+=($!)
+done
+for pid in "${turnups[@]}"; do
+    wait "$pid" || { echo "java-test: turning up a client failed" >&2; exit 1; }
+done
+read -r user password <"$work/credentials-main"
+read -r other_user other_password <"$work/credentials-other"
+read -r shed_user shed_password <"$work/credentials-shed"
+read -r limited_user limited_password <"$work/credentials-limited"
 
 # A certificate for localhost (and only that name), for the TLS tests' terminator.
 tls_password="java-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 keytool -genkeypair -alias receiver -keyalg EC -groupname secp256r1 -dname CN=localhost -ext SAN=dns:localhost \
     -validity 2 -keystore "$work/tls.p12" -storetype PKCS12 -storepass "$tls_password" -keypass "$tls_password" \
     >/dev/null 2>&1
+
+wait "$compiling" || { echo "java-test: the tests do not compile" >&2; exit 1; }
 
 echo "java-test: running the JUnit tests against http://127.0.0.1:$main_port (and :$shedding_port shedding, :$limited_port rate-limited)"
 set +e
@@ -137,7 +159,7 @@ timeout 120 java -Dsun.net.http.retryPost=false \
     -jar "$junit" --class-path "$build/test-classes:$classpath" --scan-class-path "$build/test-classes" \
     --include-classname='^.*(Test|IT)$' --exclude-engine=junit-vintage \
     --disable-banner --disable-ansi-colors --details=tree --details-theme=ascii \
-    --config=junit.jupiter.execution.parallel.enabled=true \
+    --config=junit.jupiter.execution.parallel.enabled=true --config=junit.jupiter.execution.parallel.mode.classes.default=concurrent \
     --reports-dir="$build/test-reports" 2>&1 | tee "$work/junit.log"
 status=${PIPESTATUS[0]}
 set -e
