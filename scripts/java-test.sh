@@ -43,6 +43,14 @@ javadoc -quiet -Xdoclint:all -Werror --release 8 -d "$build/javadoc" -sourcepath
     com.connectorreceiver.client
 major=$(javap -v -cp "$jar" com.connectorreceiver.client.ReceiverClient | sed -n 's/.*major version: \([0-9]*\).*/\1/p')
 [ "$major" = 52 ] || { echo "java-test: class file major version $major, not 52 (Java 8)" >&2; exit 1; }
+python3 - "$jar" <<'EOF_CLASSES' || exit 1
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as jar:
+    others = [(n, int.from_bytes(jar.read(n)[6:8], "big")) for n in jar.namelist() if n.endswith(".class")]
+others = [(n, v) for n, v in others if v != 52]
+if others:
+    sys.exit(f"java-test: classes not Java 8 bytecode: {others}")
+EOF_CLASSES
 dependencies=$(jdeps -summary "$jar" | sed 's/.*-> //' | sort -u | tr '\n' ' ')
 [ "$dependencies" = "java.base " ] || { echo "java-test: the jar depends on $dependencies, not only java.base" >&2; exit 1; }
 echo "java-test: $jar: $(stat -c %s "$jar") bytes, class file major version $major (Java 8), depends on $dependencies"
