@@ -126,12 +126,13 @@ wait_for limited
 limited_port=$port
 echo "java-test: three servers up after $(($(date +%s) - started)) s"
 
-# Turns up a client with clubs club-001 and club-002 (and a switched-off club-003); prints
+# Turns up a client with clubs club-001, club-002, a switched-off club-003 and club-004 (which
+# one test switches off); prints
 # "username password".
 turn_up() {
     curl -sf --max-time 10 -X POST "http://127.0.0.1:$main_port/admin/v1/clients" \
         -H "Authorization: Bearer $RECEIVER_ADMIN_TOKEN" -H "Content-Type: application/json" \
-        -d "{\"clientId\": \"$1\", \"name\": \"Java client $1\", \"clubs\": [{\"clubId\": \"club-001\", \"name\": \"One\"}, {\"clubId\": \"club-002\", \"name\": \"Two\"}, {\"clubId\": \"club-003\", \"name\": \"Off\", \"enabled\": false}]}" \
+        -d "{\"clientId\": \"$1\", \"name\": \"Java client $1\", \"clubs\": [{\"clubId\": \"club-001\", \"name\": \"One\"}, {\"clubId\": \"club-002\", \"name\": \"Two\"}, {\"clubId\": \"club-003\", \"name\": \"Off\", \"enabled\": false}, {\"clubId\": \"club-004\", \"name\": \"Four\"}]}" \
         | python3 -c 'import json,sys; c=json.load(sys.stdin)["credentials"]; print(c["username"], c["password"])'
 }
 turnups=()

@@ -179,6 +179,23 @@ class ProspectsIT {
         assertEquals(400, badCursor.getStatus());
     }
 
+    @Test
+    void aSwitchedOffClubsRecordsAreListedOnlyWhenAskedFor() throws Exception {
+        String email = TestServer.unique("off") + "@example.com";
+        Prospect onClub4 = receiver.prospects().create(TestServer.prospect(TestServer.unique("club4"))
+            .setClubId("club-004").setEmail(email));
+        assertEquals(1, receiver.prospects().list(new ListQuery().email(email)).getItems().size());
+        assertEquals(200, TestServer.putClub("club-004", "{\"name\":\"Four\",\"enabled\":false}"));
+        assertTrue(receiver.prospects().list(new ListQuery().email(email)).getItems().isEmpty());
+        List<Prospect> listed = receiver.prospects().list(new ListQuery().email(email).includeDisabledClubs(true)).getItems();
+        assertEquals(1, listed.size());
+        assertEquals(onClub4.getId(), listed.get(0).getId());
+        ProblemException refused = assertThrows(ProblemException.class,
+            () -> receiver.prospects().update(onClub4.getId(), new Prospect().setNotes("no writes")));
+        assertEquals(422, refused.getStatus());
+        assertEquals("clubId", refused.getErrors().get(0).getField());
+    }
+
     private static List<String> idsOf(Page<Prospect> page) {
         List<String> ids = new ArrayList<String>();
         for (Prospect prospect : page.getItems()) {

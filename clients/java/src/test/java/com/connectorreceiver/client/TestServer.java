@@ -102,8 +102,17 @@ final class TestServer {
 
     /** {@code PUT /admin/v1/clients/{clientId}/staff/{email}}; answers the status. */
     static int putStaff(String email, String body) throws IOException, InterruptedException {
+        return adminPut("/staff/" + URLEncoder.encode(email, StandardCharsets.UTF_8), body);
+    }
+
+    /** {@code PUT /admin/v1/clients/{clientId}/clubs/{clubId}}; answers the status. */
+    static int putClub(String clubId, String body) throws IOException, InterruptedException {
+        return adminPut("/clubs/" + clubId, body);
+    }
+
+    private static int adminPut(String path, String body) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/admin/v1/clients/"
-                + property("receiver.clientId") + "/staff/" + URLEncoder.encode(email, StandardCharsets.UTF_8)))
+                + property("receiver.clientId") + path))
             .header("Authorization", "Bearer " + property("receiver.adminToken"))
             .header("Content-Type", "application/json")
             .timeout(Duration.ofSeconds(10))
