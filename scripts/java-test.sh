@@ -32,6 +32,64 @@ if [ "${1:-}" != --build-only ]; then
     done
 fi
 
+build_only=false
+[ "${1:-}" = --build-only ] && build_only=true
+
+if ! $build_only; then
+    # The main server starts (and migrates the fresh database) while the jar builds.
+    binary=${RECEIVER_BIN:-.build/debug/connector-receiver}
+    [ -x "$binary" ] || { echo "java-test: $binary is missing: swift build first" >&2; exit 1; }
+    work=$(mktemp -d /tmp/connector-receiver-java.XXXXXX)
+    cluster=
+    pids=()
+    database="java_client_$$"
+    cleanup() {
+        for pid in "${pids[@]}"; do
+            kill "$pid" 2>/dev/null || true
+        done
+        for pid in "${pids[@]}"; do
+            wait "$pid" 2>/dev/null || true
+        done
+        if [ -n "${TEST_DATABASE_URL:-}" ]; then
+            psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
+        fi
+        [ -n "$cluster" ] && scripts/test-postgres.sh stop "$cluster"
+        rm -rf "$work"
+    }
+    trap cleanup EXIT
+    if [ -z "${TEST_DATABASE_URL:-}" ]; then
+        cluster=$(mktemp -d /tmp/connector-receiver-java-pg.XXXXXX)
+        TEST_DATABASE_URL=$(scripts/test-postgres.sh start "$cluster")
+    fi
+    psql "$TEST_DATABASE_URL" -q -c "CREATE DATABASE $database"
+    export RECEIVER_ADMIN_TOKEN="java-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
+
+    # Starts a server with extra flags, in the background; wait_for NAME then sets $port.
+    launch() {
+        local name=$1
+        shift
+        DATABASE_URL="$TEST_DATABASE_URL dbname=$database" RECEIVER_ACCESS_LOG=off \
+            "$binary" serve --host 127.0.0.1 --port 0 "$@" >"$work/$name.log" 2>&1 &
+        pids+=($!)
+        eval "pid_$name=$!"
+    }
+    wait_for() {
+        local name=$1 pid
+        eval "pid=\$pid_$name"
+        port=
+        for _ in $(seq 1 300); do
+            port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -1)
+            [ -n "$port" ] && return 0
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        echo "java-test: the $name server did not start" >&2
+        cat "$work/$name.log" >&2
+        exit 1
+    }
+    launch main --idle-timeout 2
+fi
+
 echo "java-test: building $jar (javac --release 8)"
 rm -rf "$build"
 mkdir -p "$build/classes" "$build/test-classes"
@@ -56,7 +114,7 @@ EOF_CLASSES
 dependencies=$(jdeps -summary "$jar" | sed 's/.*-> //' | sort -u | tr '\n' ' ')
 [ "$dependencies" = "java.base " ] || { echo "java-test: the jar depends on $dependencies, not only java.base" >&2; exit 1; }
 echo "java-test: $jar: $(stat -c %s "$jar") bytes, class file major version $major (Java 8), depends on $dependencies"
-[ "${1:-}" = --build-only ] && exit 0
+$build_only && exit 0
 
 classpath="$jar:$junit:$apache"
 # The tests compile while the servers start.
@@ -64,58 +122,6 @@ javac --release 17 -encoding UTF-8 -Xlint:all,-processing,-path -Werror -cp "$cl
     $(find clients/java/src/test/java -name '*.java' | sort) &
 compiling=$!
 
-binary=${RECEIVER_BIN:-.build/debug/connector-receiver}
-[ -x "$binary" ] || { echo "java-test: $binary is missing: swift build first" >&2; exit 1; }
-work=$(mktemp -d /tmp/connector-receiver-java.XXXXXX)
-cluster=
-pids=()
-database="java_client_$$"
-cleanup() {
-    for pid in "${pids[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    if [ -n "${TEST_DATABASE_URL:-}" ]; then
-        psql "$TEST_DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $database WITH (FORCE)" >/dev/null 2>&1 || true
-    fi
-    [ -n "$cluster" ] && scripts/test-postgres.sh stop "$cluster"
-    rm -rf "$work"
-}
-trap cleanup EXIT
-if [ -z "${TEST_DATABASE_URL:-}" ]; then
-    cluster=$(mktemp -d /tmp/connector-receiver-java-pg.XXXXXX)
-    TEST_DATABASE_URL=$(scripts/test-postgres.sh start "$cluster")
-fi
-psql "$TEST_DATABASE_URL" -q -c "CREATE DATABASE $database"
-export RECEIVER_ADMIN_TOKEN="java-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-
-# Starts a server with extra flags, in the background; wait_for NAME then sets $port.
-launch() {
-    local name=$1
-    shift
-    DATABASE_URL="$TEST_DATABASE_URL dbname=$database" RECEIVER_ACCESS_LOG=off \
-        "$binary" serve --host 127.0.0.1 --port 0 "$@" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    eval "pid_$name=$!"
-}
-wait_for() {
-    local name=$1 pid
-    eval "pid=\$pid_$name"
-    port=
-    for _ in $(seq 1 300); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -1)
-        [ -n "$port" ] && return 0
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "java-test: the $name server did not start" >&2
-    cat "$work/$name.log" >&2
-    exit 1
-}
-# The main server first: it migrates the database; then the other two side by side.
-launch main --idle-timeout 2
 wait_for main
 main_port=$port
 launch shedding --worker-threads 1 --max-queued-requests 0

@@ -159,6 +159,7 @@ final class HttpTransport implements Closeable {
      * @param headers extra request fields
      * @param body    the body, or null for none
      * @throws ExchangeFailure on any network failure; it says whether the request went out
+     * @throws IllegalStateException after {@link #close()}
      */
     Response execute(String method, String target, Map<String, String> headers, byte[] body) throws ExchangeFailure {
         Connection connection;
@@ -412,7 +413,7 @@ final class HttpTransport implements Closeable {
             Connection candidate;
             synchronized (this) {
                 if (closed) {
-                    throw new IOException("the client is closed");
+                    throw new IllegalStateException("the client is closed");
                 }
                 candidate = idle.pollFirst();  // most recently used first
             }

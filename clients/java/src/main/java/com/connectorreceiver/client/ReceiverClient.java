@@ -292,7 +292,7 @@ public final class ReceiverClient implements Closeable {
         return transport;
     }
 
-    /** Closes the pooled connections. Calls still running finish. */
+    /** Closes the pooled connections. Calls still running finish; later calls throw {@link IllegalStateException}. */
     @Override
     public void close() {
         transport.close();

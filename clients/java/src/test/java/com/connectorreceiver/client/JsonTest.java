@@ -112,9 +112,12 @@ class JsonTest {
         assertThrows(IllegalArgumentException.class, () -> ReceiverClient.create("ftp://x", "u", "p"));
         assertThrows(IllegalArgumentException.class, () -> ReceiverClient.create("http://x", null, "p"));
         assertThrows(IllegalArgumentException.class, () -> ReceiverClient.builder("http://x", "u", "p").maxRetries(-1));
+        ReceiverClient closed;
         try (ReceiverClient client = ReceiverClient.builder("http://x", "u", "p").userAgentSuffix("connector/7").build()) {
             assertTrue(client.getUserAgent().matches("connector-receiver-java/1\\.0\\.0 \\(Java [^)]+\\) connector/7"),
                 client.getUserAgent());
+            closed = client;
         }
+        assertThrows(IllegalStateException.class, () -> closed.leadSources().list(null), "closed: at once, no retries");
     }
 }
