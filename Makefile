@@ -1,7 +1,9 @@
 # The README's commands. Each installs the system packages it needs first.
 .PHONY: run test build release migrate bench fuzz soak clean java java-jar
 
-# Run the server on its embedded default PostgreSQL (under .data/).
+# Run the server on its embedded default PostgreSQL (under .data/; as root under a home
+# the postgres user cannot enter, the cluster's files go to /var/lib/connector-receiver,
+# linked from .data/pgdata). Once it listens it prints the next three steps.
 run: release
 	.build/release/connector-receiver serve $(ARGS)
 

@@ -73,11 +73,11 @@ let package = Package(
             dependencies: ["CCurl"],
             swiftSettings: strictSettings
         ),
-        // The receiver domain: schema-backed stores, validation, /v1, /admin/v1 and ops routes.
+        // The product's rules, knowing no HTTP: models, validation, saving (one save path,
+        // batched), turn-up, credentials, idempotency, sync errors, audit. Throws `ReceiverError`.
         .target(
-            name: "Receiver",
+            name: "ReceiverCore",
             dependencies: [
-                "HTTPServer",
                 "Postgres",
                 "OutboundHTTP",
                 "CSodium",
@@ -86,10 +86,24 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        // The HTTP layer over the core: /v1, /admin/v1 and ops routes; maps `ReceiverError`
+        // to RFC 9457 problems in one place. Writes no SQL.
+        .target(
+            name: "ReceiverHTTP",
+            dependencies: [
+                "ReceiverCore",
+                "HTTPServer",
+                "Postgres",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "connector-receiver",
             dependencies: [
-                "Receiver",
+                "ReceiverHTTP",
+                "ReceiverCore",
                 "Postgres",
                 "EmbeddedPostgres",
                 "HTTPServer",
@@ -103,7 +117,7 @@ let package = Package(
         // `make bench`: the JSON parser and writer against Foundation's.
         .executableTarget(
             name: "json-benchmark",
-            dependencies: ["Receiver"],
+            dependencies: ["ReceiverCore"],
             swiftSettings: strictSettings
         ),
 
@@ -145,7 +159,7 @@ let package = Package(
         .testTarget(
             name: "ReceiverTests",
             dependencies: [
-                "Receiver", "HTTPServer", "Postgres", "OutboundHTTP",
+                "ReceiverHTTP", "ReceiverCore", "HTTPServer", "Postgres", "OutboundHTTP",
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -231,8 +231,26 @@ class Replay:
         leaked = [item.get("id") for item in items if item.get("id") in owned]
         self.record(category, status == 200 and not leaked, f"GET {path} answered {status}, owner's records {leaked}")
 
+    def feed_excludes(self, intruder, owned):
+        """The intruder's change feed, read to the end, holds none of the owner's records."""
+        cursor, leaked, pages = None, [], 0
+        while pages < 1000:
+            path = "/v1/changes?limit=500" + (f"&after={cursor}" if cursor else "")
+            status, _, document = self.call(intruder, "GET", path)
+            if status != 200 or not isinstance(document, dict):
+                self.record("change feed holds only the caller's events", False, f"GET {path} answered {status} {document!r}")
+                return
+            items = document.get("items", [])
+            leaked += [item.get("data", {}).get("id") for item in items if item.get("data", {}).get("id") in owned]
+            cursor, pages = document.get("nextCursor"), pages + 1
+            if len(items) < 500:
+                break
+        self.record("change feed holds only the caller's events", not leaked, f"owner's records in the intruder's feed: {leaked}")
+
     def run(self, owner, intruder):
         records = self.records(owner)
+        owned = {row[0] for rows in records.values() for row in rows}
+        self.feed_excludes(intruder, owned)
         owner_before = self.snapshot(owner)
         intruder_before = self.snapshot(intruder)
         self.by_id(owner, intruder, records)

@@ -2,8 +2,9 @@
 # Installs the system packages connector-receiver needs to build, run and test,
 # but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak]
 #   java            a JDK only: what building the Java library's jar needs (make java-jar)
-#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
-#   test            the above plus the tools the test suite drives (curl, openssl,
+#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config, and curl
+#                   (the README's quick start calls the server with it)
+#   test            the above plus the tools the test suite drives (openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test;
 #                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
@@ -11,9 +12,9 @@
 set -euo pipefail
 
 profile=${1:-run}
-packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
+packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql curl)
 case "$profile" in
-    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose
+    test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose
                      openjdk-17-jdk-headless junit5 libhttpclient-java) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;

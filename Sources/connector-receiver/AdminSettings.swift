@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 /// `serve`'s admin API settings: the admin token and the public URL, resolved
 /// against the environment (flags win) and checked before anything starts.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import Logging
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 #if canImport(Glibc)
 import Glibc

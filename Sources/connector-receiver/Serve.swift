@@ -5,7 +5,8 @@ import Logging
 import Metrics
 import Postgres
 import Prometheus
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 import Synchronization
 
 struct Serve: ParsableCommand {
@@ -37,6 +38,9 @@ struct Serve: ParsableCommand {
 
     @Option(help: ArgumentHelp("Microseconds a save lane that finds fewer than 8 saves waiting, while another lane is running a batch, waits for more before it starts its own: bigger batches under load, for less database work per save. A save arriving at an idle server never waits. 0: never wait. (env: RECEIVER_SAVE_BATCH_WAIT, default 300)", valueName: "microseconds"))
     var saveBatchWait: Int?
+
+    @Option(help: ArgumentHelp("Days the change feed keeps events (GET /v1/changes); a cursor older than that is answered 410 and the reader resynchronizes from the lists. Whole days are dropped once past it. (env: RECEIVER_EVENT_RETENTION_DAYS, default 30)", valueName: "days"))
+    var eventRetentionDays: Int?
 
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
@@ -92,7 +96,7 @@ struct Serve: ParsableCommand {
     var adminTokenFile: String?
 
     @Option(help: ArgumentHelp(
-        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
+        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients, here and on the turn-up sheets of `turnup add` run beside this server on the embedded default. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
         valueName: "url"))
     var publicURL: String?
 
@@ -134,13 +138,30 @@ struct Serve: ParsableCommand {
                 publicConnection: { [publicConnection = admin.publicConnection] in publicConnection ?? ownAddress.withLock { $0 } },
                 clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
-                    maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait)),
+                    maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
+                eventRetention: settings.eventRetention),
             logger: logger)
         var serverConfiguration = settings.server
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
+        service.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
+        // `turnup add` beside this server reads its public URL from the data directory;
+        // written before the "listening" line, so whoever sees that line finds the file.
+        // A wildcard listen address is no address to give a Connector: nothing is written.
+        let urlFileDirectory = handle.embedded?.dataDirectory
+        let knownPublicConnection = admin.publicConnection
+            ?? (["0.0.0.0", "::"].contains(settings.server.host) ? nil : ownAddress.withLock { $0 })
+        if let urlFileDirectory, let knownPublicConnection {
+            do {
+                try ServeURLFile.write(knownPublicConnection.baseURL, dataDirectory: urlFileDirectory)
+            } catch {
+                logger.warning("could not write \(ServeURLFile.path(dataDirectory: urlFileDirectory)): \(error); `turnup add` will not know this server's URL")
+            }
+        }
+        defer { if let urlFileDirectory { ServeURLFile.remove(dataDirectory: urlFileDirectory) } }
+
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
         logger.notice("connector-receiver listening on http://\(address)")
         if let source = admin.tokenSource {
@@ -153,8 +174,17 @@ struct Serve: ParsableCommand {
             logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
         }
 
+        if (logging.logFormat ?? Environment.value("RECEIVER_LOG_FORMAT") ?? "text").lowercased() == "text" {
+            ServeNextSteps(
+                local: ownAddress.withLock { $0 }, adminTokenSource: admin.tokenSource, servesOpenAPI: openAPIDocument != nil,
+                turnupDatabaseFlags: ServeNextSteps.turnupDatabaseFlags(
+                    dataDir: database.dataDir ?? Environment.value("RECEIVER_DATA_DIR"), embedded: handle.embedded != nil)
+            ).print()
+        }
+
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        service.stop()
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")
     }
@@ -194,6 +224,7 @@ struct ServeSettings {
     var poolTimeout: Duration
     var saveLanes: Int
     var saveBatchWait: Duration
+    var eventRetention: Duration
     var shutdownGrace: Duration
     /// nil: no per-client rate limiting.
     var clientRateLimit: ClientRateLimiter.Settings?
@@ -257,7 +288,7 @@ struct ServeSettings {
             default: HTTPServer.Admission.queuedRequestsPerWorker * server.workerThreads, range: 0...1_000_000,
             name: "max-queued-requests")
         server.admission.maxQueueWait = try seconds(options.queueTimeout, "RECEIVER_QUEUE_TIMEOUT", default: 5, name: "queue-timeout")
-        server.admission.overloadResponse = Problem.overloaded().makeResponse()
+        server.admission.overloadResponse = ReceiverService.overloadResponse
         server.maxConnections = try integer(options.maxConnections, "RECEIVER_MAX_CONNECTIONS", default: 16_384, range: 1...1_000_000, name: "max-connections")
         server.limits.maxBodyBytes = try integer(options.maxBodyBytes, "RECEIVER_MAX_BODY_BYTES", default: 1 << 20, range: 1...(64 << 20), name: "max-body-bytes")
         server.timeouts.headerRead = try seconds(options.headerTimeout, "RECEIVER_HEADER_TIMEOUT", default: 10, name: "header-timeout")
@@ -279,6 +310,8 @@ struct ServeSettings {
         self.saveLanes = try integer(options.saveLanes, "RECEIVER_SAVE_LANES", default: 2, range: 0...1000, name: "save-lanes")
         self.saveBatchWait = .microseconds(try integer(
             options.saveBatchWait, "RECEIVER_SAVE_BATCH_WAIT", default: 300, range: 0...100_000, name: "save-batch-wait"))
+        self.eventRetention = .seconds(86_400 * (try integer(
+            options.eventRetentionDays, "RECEIVER_EVENT_RETENTION_DAYS", default: 30, range: 1...3650, name: "event-retention-days")))
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double

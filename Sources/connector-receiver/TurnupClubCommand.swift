@@ -1,5 +1,6 @@
 import ArgumentParser
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 struct TurnupClub: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,7 +52,7 @@ struct TurnupClub: ParsableCommand {
             let input: ClubInput
             switch ClubInput.parse(body, clubId: clubId) {
             case .success(let parsed): input = parsed
-            case .failure(let failure): throw Problem.validation(failure.errors)
+            case .failure(let failure): throw ReceiverError.invalid(failure.errors)
             }
             let (club, created) = try ClientStore.upsertClub(input, clientId: clientId, by: session.audit, on: session.connection)
             return (club, created, existing)

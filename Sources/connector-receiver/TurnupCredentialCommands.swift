@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 struct TurnupRotate: ParsableCommand {
     static let configuration = CommandConfiguration(

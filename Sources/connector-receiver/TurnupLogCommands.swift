@@ -1,5 +1,6 @@
 import ArgumentParser
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 struct TurnupAudit: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -5,7 +5,8 @@ import ArgumentParser
 import Foundation
 import Logging
 import Postgres
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 /// One `turnup` command's database session: the database opened (beside a
 /// running `serve` if there is one), migrated, and one connection to work on.
@@ -14,10 +15,10 @@ struct TurnupSession {
     /// `cli:<unix user>`: who the audit trail says made the changes.
     let audit: AuditContext
 
-    /// Runs `body` in a session; a `Problem` it throws becomes a `TurnupError`
+    /// Runs `body` in a session; a `ReceiverError` it throws becomes a `TurnupError`
     /// whose message says what to do (`hint` may word it for the command).
     static func run<Result>(
-        _ options: TurnupOptions, hint: (Problem) -> String? = { _ in nil }, _ body: (TurnupSession) throws -> Result
+        _ options: TurnupOptions, hint: (ReceiverError) -> String? = { _ in nil }, _ body: (TurnupSession) throws -> Result
     ) throws -> Result {
         // verify writes to sockets through libcurl; a peer that hangs up must not kill the process.
         signal(SIGPIPE, SIG_IGN)
@@ -30,8 +31,8 @@ struct TurnupSession {
         defer { connection.close() }
         do {
             return try body(TurnupSession(connection: connection, audit: AuditContext(actor: "cli:\(unixUser())")))
-        } catch let problem as Problem {
-            throw TurnupError(hint(problem) ?? TurnupError.describe(problem))
+        } catch let error as ReceiverError {
+            throw TurnupError(hint(error) ?? TurnupError.describe(error))
         }
     }
 
@@ -53,18 +54,24 @@ struct TurnupError: Error, CustomStringConvertible {
         self.description = description
     }
 
-    /// A problem as the operator reads it: the detail, then each invalid field
-    /// named as the command's option where there is one.
-    static func describe(_ problem: Problem) -> String {
-        if !problem.errors.isEmpty {
-            let lines = problem.errors.map { "  \(optionName(for: $0.field)): \($0.message)" }
+    /// An error as the operator reads it: each invalid field named as the
+    /// command's option where there is one, else what went wrong.
+    static func describe(_ error: ReceiverError) -> String {
+        switch error {
+        case .invalid(let errors):
+            let lines = errors.map { "  \(optionName(for: $0.field)): \($0.message)" }
             return "invalid input:\n" + lines.joined(separator: "\n")
+        case .notFound(let detail) where detail.hasPrefix("No client "):
+            return detail + " List the clients with `connector-receiver turnup list`."
+        case .conflict(let detail, _):
+            return detail
+        case .databaseUnavailable:
+            return "The database is unavailable; nothing was written. Check that it is running, then retry."
+        case .outcomeUnknown:
+            return "The database connection was lost while committing; whether the change took effect is unknown. Check with `connector-receiver turnup show`, then retry."
+        default:
+            return error.description
         }
-        var message = problem.detail ?? problem.title
-        if problem.status.code == 404, message.hasPrefix("No client ") {
-            message += " List the clients with `connector-receiver turnup list`."
-        }
-        return message
     }
 
     /// The command-line spelling of a body field: `clubs[1].clubId` → `--club #2 (id)`.

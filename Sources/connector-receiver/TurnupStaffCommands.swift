@@ -1,5 +1,6 @@
 import ArgumentParser
-import Receiver
+import ReceiverCore
+import ReceiverHTTP
 
 struct TurnupStaff: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -92,7 +93,7 @@ struct TurnupStaffSet: ParsableCommand {
             let input: StaffInput
             switch StaffInput.parse(body, email: email) {
             case .success(let parsed): input = parsed
-            case .failure(let failure): throw Problem.validation(failure.errors)
+            case .failure(let failure): throw ReceiverError.invalid(failure.errors)
             }
             return try StaffAdminStore.upsert(input, clientId: clientId, by: session.audit, on: session.connection)
         }

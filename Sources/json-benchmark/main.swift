@@ -3,7 +3,7 @@
 // every write) and a stored prospect (written in every response). Part of
 // `make bench`; prints a Markdown table of nanoseconds per operation.
 import Foundation
-import Receiver
+import ReceiverCore
 
 let requestBody = Array("""
     {"clubId": "club-001", "externalId": "crm-4711", "firstName": "Ada", "lastName": "Lovelace",

@@ -44,10 +44,15 @@ import Glibc
         let elapsed = ContinuousClock.now - started
 
         let saves = writers.all
-        let check = DurabilityCheck(saves: saves, stored: try StoredProspects.read(port: server.port, credentials: credentials))
+        let stored = try StoredProspects.read(port: server.port, credentials: credentials)
+        let check = DurabilityCheck(saves: saves, stored: stored)
+        // Killed mid-batch: every record and its events committed together or not at all.
+        let feed = try FeedAgreement.check(port: server.port, credentials: credentials, against: stored)
         print("reliability: SIGKILL of serve under load (embedded PostgreSQL, 6 writers, 2 kills, \(format(elapsed.seconds))): "
-              + "requests \(saves.count) [\(statusCounts(saves.map(\.exchange)))]; \(check.summary); \(outages.joined(separator: "; "))")
+              + "requests \(saves.count) [\(statusCounts(saves.map(\.exchange)))]; \(check.summary); \(outages.joined(separator: "; ")); "
+              + "change feed: \(feed.summary)")
         check.expectNothingLost()
+        #expect(feed.disagreeing.isEmpty && feed.orphans == 0, "\(feed.disagreeing.prefix(10))")
         // What the writers may see: 2xx, or no answer while the server is down. Never an error.
         #expect(saves.allSatisfy { $0.exchange.isSuccess || $0.exchange.status == -1 || $0.exchange.status == 503 },
                 "\(statusCounts(saves.map(\.exchange)))")

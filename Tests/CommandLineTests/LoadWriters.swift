@@ -269,3 +269,53 @@ extension Duration {
         return Double(seconds) + Double(attoseconds) / 1e18
     }
 }
+
+/// The change feed read to the end over HTTP, checked against the records: one
+/// event per version of every record, none for a record that is not stored
+/// (no change without its event, no event without its change).
+struct FeedAgreement {
+    var events = 0
+    /// Records whose version is not their number of events.
+    var disagreeing: [String] = []
+    /// Events of records that are not stored.
+    var orphans = 0
+
+    static func check(port: Int, credentials: ConnectorCredentials, against stored: StoredProspects) throws -> FeedAgreement {
+        var versions: [String: Int] = [:]
+        for records in stored.byExternalId.values {
+            for record in records {
+                if let id = record["id"] as? String, let version = record["version"] as? Int { versions[id] = version }
+            }
+        }
+        let expected = versions.values.reduce(0, +)
+        var counts: [String: Int] = [:]
+        var agreement = FeedAgreement()
+        var cursor: String?
+        // The feed may hold back behind a transaction still open on the cluster: wait for it (bounded).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while true {
+            var url = "http://127.0.0.1:\(port)/v1/changes?limit=500&types=prospect.created,prospect.updated"
+            if let cursor { url += "&after=\(cursor)" }
+            let exchange = Exchange.send(OutboundRequest(url: url, basicAuth: credentials.basicAuth, totalTimeout: .seconds(30)))
+            guard exchange.status == 200,
+                  let page = try? JSONSerialization.jsonObject(with: Data(exchange.body)) as? [String: Any],
+                  let items = page["items"] as? [[String: Any]], let next = page["nextCursor"] as? String
+            else { throw CommandLineTestError(description: "reading the change feed failed: \(exchange.status) \(String(decoding: exchange.body, as: UTF8.self))") }
+            for item in items {
+                guard let id = (item["data"] as? [String: Any])?["id"] as? String else { continue }
+                counts[id, default: 0] += 1
+                agreement.events += 1
+            }
+            cursor = next
+            if items.count < 500 {
+                if agreement.events >= expected || ContinuousClock.now > deadline { break }
+                Thread.sleep(forTimeInterval: 0.1)
+            }
+        }
+        agreement.disagreeing = versions.filter { counts[$0.key, default: 0] != $0.value }.map { "\($0.key): v\($0.value), \(counts[$0.key, default: 0]) events" }
+        agreement.orphans = counts.keys.filter { versions[$0] == nil }.count
+        return agreement
+    }
+
+    var summary: String { "\(events) events, \(disagreeing.count) records disagreeing, \(orphans) orphan events" }
+}

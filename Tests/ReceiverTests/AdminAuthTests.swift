@@ -1,5 +1,6 @@
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// The admin token: on, off, wrong, missing.
 @Suite struct AdminAuthTests {

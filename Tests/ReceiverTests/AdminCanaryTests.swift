@@ -1,7 +1,8 @@
 import Foundation
 import Postgres
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// A password is shown once, in the response that issues it, and nowhere else:
 /// not in a log line, not in another response, not in the database in clear.

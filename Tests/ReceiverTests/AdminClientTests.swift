@@ -1,7 +1,8 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// Turn-up, reading, changing, clubs and credentials through `/admin/v1`, over HTTP.
 @Suite struct AdminClientTests {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// The pure parts of turn-up: connection URLs, base URLs, identifiers, options.
 @Suite struct AdminParsingTests {

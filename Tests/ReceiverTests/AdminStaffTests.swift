@@ -1,5 +1,6 @@
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// Staff through `/admin/v1/clients/{clientId}/staff`.
 @Suite struct AdminStaffTests {

@@ -2,7 +2,8 @@ import Foundation
 import Logging
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 extension TestServer {
     static let adminToken = "test-admin-token-4f9c2e7a1b"

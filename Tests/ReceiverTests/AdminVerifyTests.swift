@@ -3,7 +3,8 @@ import Glibc
 #endif
 import Foundation
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// `POST /admin/v1/clients/{clientId}/verify` against the live test server.
 @Suite struct AdminVerifyTests {

@@ -2,7 +2,8 @@ import Foundation
 import HTTPServer
 import HTTPTypes
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// HTTP Basic credentials, read over bytes on every `/v1` request.
 @Suite struct BasicCredentialsTests {
@@ -32,7 +33,7 @@ import Testing
         var fields = HTTPFields()
         if let authorization { fields[.authorization] = authorization }
         let request = Request(method: .get, target: "/v1/staff", headerFields: fields, body: [])
-        return ClientAuthenticator.basicCredentials(request).map { [$0.username, $0.password] }
+        return BasicCredentials.parse(request).map { [$0.username, $0.password] }
     }
 
     @Test func readsTheSchemeCaseInsensitivelyAndSplitsAtTheFirstColon() {

@@ -2,7 +2,8 @@ import Dispatch
 import Foundation
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// The batcher on its own, with real threads: jobs that arrive while lanes are
 /// busy share a batch, every caller gets its own outcome, jobs of one key never

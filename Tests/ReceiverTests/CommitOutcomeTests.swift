@@ -2,7 +2,8 @@ import Foundation
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// A save whose `COMMIT` is cut off — the connection lost, or the database silent past
 /// the response timeout — has an unknown outcome: it is answered `503`, never `2xx`.

@@ -1,5 +1,6 @@
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct JSONMergePatchTests {
     private func json(_ text: String) throws -> JSONValue { try JSONParser.parse(Array(text.utf8)) }

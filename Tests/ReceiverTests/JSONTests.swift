@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct JSONParserTests {
     private func parse(_ text: String) throws -> JSONValue {

@@ -1,5 +1,6 @@
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct LeadSourceTests {
     @Test func createsListsGetsUpdatesAndDeactivates() throws {

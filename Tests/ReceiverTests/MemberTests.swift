@@ -2,7 +2,8 @@ import Foundation
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct MemberTests {
     @Test func createsSavesPatchesAndListsMembers() throws {

@@ -1,7 +1,8 @@
 import Foundation
 import Postgres
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct OperationsTests {
     @Test func servesHealthReadinessMetricsAndTheContract() throws {

@@ -2,7 +2,8 @@ import Foundation
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct ProspectTests {
     static let zoe = #"{"clubId": "club-1", "firstName": "Zoë", "lastName": "Ng", "email": "zoe@example.com", "phones": {"mobile": "+1 555 010 2000"}}"#

@@ -1,7 +1,8 @@
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct RateLimitTests {
     /// A clock the test moves by hand.

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// Record ids: UUID version 7, time-ordered, the rest random.
 @Suite struct RecordIDTests {

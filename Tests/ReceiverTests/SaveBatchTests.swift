@@ -5,48 +5,47 @@ import HTTPTypes
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// Saves that share a transaction (`SaveBatch`, on by default): each gets the
-/// answer it would have got alone, and whatever a batch does not do runs alone.
+/// outcome it would have got alone, refusals included.
 @Suite struct SaveBatchTests {
     static let ada = #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}"#
 
     static func job<Record>(
-        _ externalId: String, _ body: String, _ credentials: APICredentials, password: String? = nil, ifMatch: String? = nil,
+        _ externalId: String, _ body: String, _ credentials: APICredentials, password: String? = nil, ifMatch: Int? = nil,
         as type: Record.Type = Prospect.self
-    ) throws -> SaveJob<Record> {
-        var fields = HTTPFields()
-        fields[.authorization] = "Basic " + Data("\(credentials.username):\(password ?? credentials.password)".utf8).base64EncodedString()
-        fields[.contentType] = "application/json"
-        if let ifMatch { fields[.ifMatch] = ifMatch }
-        let target = "\(Record.collectionPath)/by-external-id/\(externalId)"
-        let request = Request(method: .put, target: target, headerFields: fields, body: Array(body.utf8))
-        return try #require(SaveJob<Record>(request: request, externalId: externalId))
+    ) throws -> PersonSave<Record> {
+        var object = try #require(try JSONParser.parse(Array(body.utf8)).objectValue)
+        object["externalId"] = .string(externalId)
+        let credential = try #require(ClientCredential(username: credentials.username, password: password ?? credentials.password))
+        return try #require(PersonSave<Record>(
+            credential: credential, input: try Record.Input.parse(object).validated(), condition: ifMatch.map { .versions([$0]) }))
     }
 
     static func count(_ server: TestServer, _ sql: String) throws -> Int {
         try server.pool.withConnection { try $0.query(PostgresQuery(sql: sql)).first!.decode(0, as: Int.self) }
     }
 
-    /// The parts of an outcome a test compares.
-    static func summary(_ outcome: SaveOutcome) -> String {
+    /// The parts of an outcome a test compares: the status it is answered with, the version.
+    static func summary<Record>(_ outcome: SaveOutcome<Record>) -> String {
         switch outcome {
-        case .alone: return "alone"
-        case .failure(let problem): return "failure \(problem.status.code)"
-        case .response(let response):
-            let body = (try? JSONParser.parse(response.body))?.objectValue
-            let version = body?["version"].flatMap { if case .number(let number) = $0 { Int(number) } else { nil } }
-            return "\(response.status.code) v\(version.map(String.init) ?? "-") \(response.headerFields[.eTag] ?? "")"
+        case .failed(let error): return "failure \(Problem(error).status.code)"
+        case .saved(let record, let created): return "\(created ? 201 : 200) v\(record.version)"
         }
     }
 
-    static func id(_ outcome: SaveOutcome) -> String? {
-        guard case .response(let response) = outcome else { return nil }
-        return (try? JSONParser.parse(response.body))?.objectValue?["id"]?.stringValue
+    static func id<Record>(_ outcome: SaveOutcome<Record>) -> String? {
+        guard case .saved(let record, _) = outcome else { return nil }
+        return record.id.lowercasedString
     }
 
-    @Test func oneBatchWritesWhatSucceedsAndLeavesEveryErrorToRunAlone() throws {
+    static func run<Record>(_ saves: [PersonSave<Record>], _ server: TestServer, rateLimiter: ClientRateLimiter? = nil) -> [SaveOutcome<Record>] {
+        SaveBatch<Record>.run(saves, rateLimiter: rateLimiter, database: server.pool)
+    }
+
+    @Test func oneBatchWritesWhatSucceedsAndAnswersEveryErrorAsALoneSaveWould() throws {
         try TestServer.run { server in
             let acme = try server.turnUp("acme", clubs: [("club-1", "Downtown", true), ("club-2", "Uptown", false)])
             let gone = try server.turnUp("gone")
@@ -68,35 +67,36 @@ import Testing
                 try Self.job("same", body, acme),                                          // 2 unchanged
                 try Self.job("new-2", body, acme, password: "wrong"),                      // 3 401
                 try Self.job("new-3", body, gone),                                         // 4 403
-                try Self.job("old-2", body, acme, ifMatch: "\"9\""),                       // 5 412
+                try Self.job("old-2", body, acme, ifMatch: 9),                             // 5 412
                 try Self.job("new-4", #"{"clubId": "club-2", "firstName": "Zoe"}"#, acme), // 6 club switched off
                 try Self.job("new-5", #"{"clubId": "club-1", "firstName": "Zoe", "leadSourceId": "2b0e8b5e-0000-4000-8000-000000000000"}"#, acme),  // 7 a reference
                 try Self.job("crm-1", Self.ada, acme),                                     // 8 adopts the record
-                try Self.job("crm-2", Self.ada, acme),                                     // 9 the same record: alone
+                try Self.job("crm-2", Self.ada, acme),                                     // 9 the same record: a new one
                 try Self.job("new-6", body, APICredentials(username: "nobody.x", password: "x")),  // 10 unknown client
             ]
-            let outcomes = SaveBatch<Prospect>.run(jobs, database: server.pool, rateLimiter: nil)
+            let outcomes = Self.run(jobs, server)
             #expect(outcomes.map(Self.summary) == [
-                "201 v1 \"1\"", "200 v2 \"2\"", "200 v1 \"1\"", "alone", "alone", "alone", "alone", "alone",
-                "200 v2 \"2\"", "alone", "alone",
+                "201 v1", "200 v2", "200 v1", "failure 401", "failure 403", "failure 412", "failure 422", "failure 422",
+                "200 v2", "201 v1", "failure 401",
             ])
             #expect(Self.id(outcomes[8]) == unmatched.string("id"))
-            guard case .response(let created) = outcomes[0] else { return }
-            #expect(created.headerFields[.location] == "/v1/prospects/\(Self.id(outcomes[0]) ?? "")")
+            #expect(outcomes[6].error == .invalidField("clubId", "is switched off and accepts no writes; ask the receiver's administrators to enable it"))
+            #expect(outcomes[7].error == .invalidField("leadSourceId", "is not one of your lead sources"))
 
             // Durable and as a lone save would have left it; nothing of the others written.
             let stored = try server.request("GET", "/v1/prospects/\(Self.id(outcomes[0]) ?? "")", auth: acme)
             #expect(stored.status == 200 && stored.string("externalId") == "new-1" && stored.string("clubId") == "club-1")
-            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id IN ('new-2','new-3','new-4','new-5','new-6','crm-2')") == 0)
+            #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id IN ('new-2','new-3','new-4','new-5','new-6')") == 0)
             #expect(try Self.count(server, "SELECT count(*) FROM sync_errors WHERE external_id = 'new-1' AND resolved_at IS NULL") == 0)
             #expect(try Self.count(server, "SELECT count(*) FROM sync_errors WHERE external_id = 'new-1'") == 1)
 
-            // Run alone, the same saves get their own answers.
+            // Over HTTP, the same saves get the same answers.
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-2", json: body, auth: APICredentials(username: acme.username, password: "wrong")).status == 401)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-3", json: body, auth: gone).status == 403)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/old-2", json: body, headers: [("If-Match", "\"9\"")], auth: acme).status == 412)
             #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-4", json: #"{"clubId": "club-2", "firstName": "Zoe"}"#, auth: acme).status == 422)
-            #expect(try server.request("PUT", "/v1/prospects/by-external-id/crm-2", json: Self.ada, auth: acme).status == 201)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/new-5", json: #"{"clubId": "club-1", "firstName": "Zoe", "leadSourceId": "2b0e8b5e-0000-4000-8000-000000000000"}"#, auth: acme).status == 422)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/crm-2", json: Self.ada, auth: acme).status == 200)
         }
     }
 
@@ -115,29 +115,31 @@ import Testing
             #expect(try server.request("POST", "/v1/prospects", json: Self.ada, auth: acme).status == 201)
             Thread.sleep(forTimeInterval: 0.01)  // the batch's clock is later than every createdAt above
 
-            let prospects = SaveBatch<Prospect>.run([
+            let prospects = Self.run([
                 try Self.job("new-1", owned, acme),                                         // insert, with a staff owner
                 try Self.job("old-1", #"{"clubId": "club-2", "firstName": "Zoe", "notes": "é ✓"}"#, acme),  // update, owner gone
                 try Self.job("won-1", owned.replacingOccurrences(of: "Ng", with: "Ng-Lee"), acme),  // update of a converted one (v2)
                 try Self.job("crm-1", Self.ada, acme),                                      // adopts the record
-            ], database: server.pool, rateLimiter: nil)
-            let members = SaveBatch<Member>.run([
+            ], server)
+            let members = Self.run([
                 try Self.job("m-2", #"{"clubId": "club-1", "lastName": "Ng", "joinDate": "2026-01-31", "membershipType": "gold"}"#, acme, as: Member.self),
                 try Self.job("m-1", #"{"clubId": "club-1", "firstName": "Zoe", "memberNumber": "A1"}"#, acme, as: Member.self),
-            ], database: server.pool, rateLimiter: nil)
-            #expect(prospects.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\"", "200 v3 \"3\"", "200 v2 \"2\""])
-            #expect(members.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\""])
+            ], server)
+            #expect(prospects.map(Self.summary) == ["201 v1", "200 v2", "200 v3", "200 v2"])
+            #expect(members.map(Self.summary) == ["201 v1", "200 v2"])
 
-            for (path, outcome) in zip(Array(repeating: "/v1/prospects", count: 4) + ["/v1/members", "/v1/members"], prospects + members) {
-                guard case .response(let answer) = outcome else { Issue.record("\(path): \(outcome)"); continue }
-                let stored = try server.request("GET", "\(path)/\(Self.id(outcome) ?? "")", auth: acme)
+            func check<Record>(_ path: String, _ outcome: SaveOutcome<Record>, json: (Record) -> JSONObject) throws {
+                guard case .saved(let record, _) = outcome else { Issue.record("\(path): \(outcome)"); return }
+                let stored = try server.request("GET", "\(path)/\(record.id.lowercasedString)", auth: acme)
                 #expect(stored.status == 200)
-                #expect(String(decoding: answer.body, as: UTF8.self) == stored.body)
-                #expect(answer.headerFields[.eTag] == stored.header("ETag"))
+                #expect(String(decoding: JSONWriter.serialize(.object(json(record))), as: UTF8.self) == stored.body)
+                #expect(stored.header("ETag") == "\"\(record.version)\"")
             }
+            for outcome in prospects { try check("/v1/prospects", outcome, json: \.json) }
+            for outcome in members { try check("/v1/members", outcome, json: \.json) }
             let answers = prospects.compactMap { outcome -> JSONObject? in
-                guard case .response(let answer) = outcome else { return nil }
-                return try? JSONParser.parse(answer.body).objectValue
+                guard case .saved(let record, _) = outcome else { return nil }
+                return record.json
             }
             #expect(answers[0]["staffOwnerId"]?.stringValue != nil && answers[1]["staffOwnerId"] == .null)
             #expect(answers[2]["memberId"]?.stringValue != nil && answers[2]["createdAt"] != answers[2]["updatedAt"])
@@ -161,22 +163,19 @@ import Testing
             #expect(try Self.count(server, open + "'acme'") == 2 && Self.count(server, open + "'beta'") == 1)
 
             let updated = #"{"clubId": "club-1", "firstName": "Zoe", "lastName": "Ng", "notes": "x"}"#
-            let first = SaveBatch<Prospect>.run(
-                [try Self.job("old-1", updated, acme), try Self.job("same", body, acme), try Self.job("new-1", body, acme)],
-                database: server.pool, rateLimiter: nil)
-            #expect(first.map(Self.summary) == ["200 v2 \"2\"", "200 v1 \"1\"", "201 v1 \"1\""])
+            let first = Self.run(
+                [try Self.job("old-1", updated, acme), try Self.job("same", body, acme), try Self.job("new-1", body, acme)], server)
+            #expect(first.map(Self.summary) == ["200 v2", "200 v1", "201 v1"])
             #expect(try Self.count(server, open + "'acme'") == 0 && Self.count(server, open + "'beta'") == 1)
 
             // No open errors for acme any more: the plain statements; beta's stays open.
-            let second = SaveBatch<Prospect>.run(
-                [try Self.job("old-1", body, acme), try Self.job("new-2", body, acme)], database: server.pool, rateLimiter: nil)
-            #expect(second.map(Self.summary) == ["200 v3 \"3\"", "201 v1 \"1\""])
+            let second = Self.run([try Self.job("old-1", body, acme), try Self.job("new-2", body, acme)], server)
+            #expect(second.map(Self.summary) == ["200 v3", "201 v1"])
             #expect(try Self.count(server, open + "'beta'") == 1)
 
             // Mixed: one client with open errors resolves only its own.
-            let third = SaveBatch<Prospect>.run(
-                [try Self.job("new-3", body, acme), try Self.job("b-1", updated, beta)], database: server.pool, rateLimiter: nil)
-            #expect(third.map(Self.summary) == ["201 v1 \"1\"", "200 v2 \"2\""])
+            let third = Self.run([try Self.job("new-3", body, acme), try Self.job("b-1", updated, beta)], server)
+            #expect(third.map(Self.summary) == ["201 v1", "200 v2"])
             #expect(try Self.count(server, open + "'beta'") == 0)
             #expect(try Self.count(server, "SELECT count(*) FROM sync_errors") == 3)
         }
@@ -187,9 +186,8 @@ import Testing
             let acme = try server.turnUp("acme")
             let limiter = ClientRateLimiter(settings: ClientRateLimiter.Settings(requestsPerSecond: 0.001, burst: 1))
             let body = #"{"clubId": "club-1", "firstName": "Zoe"}"#
-            let outcomes = SaveBatch<Prospect>.run([try Self.job("r-1", body, acme), try Self.job("r-2", body, acme)],
-                                                   database: server.pool, rateLimiter: limiter)
-            #expect(outcomes.map(Self.summary) == ["201 v1 \"1\"", "failure 429"])
+            let outcomes = Self.run([try Self.job("r-1", body, acme), try Self.job("r-2", body, acme)], server, rateLimiter: limiter)
+            #expect(outcomes.map(Self.summary) == ["201 v1", "failure 429"])
             #expect(try Self.count(server, "SELECT count(*) FROM prospects WHERE external_id = 'r-2'") == 0)
         }
     }
@@ -201,7 +199,7 @@ import Testing
             let pool = PostgresConnectionPool(configuration: unreachable, maximumConnections: 1, acquireTimeout: .seconds(1), logger: TestDatabase.logger)
             defer { pool.close() }
             let body = #"{"clubId": "club-1", "firstName": "Zoe"}"#
-            let outcomes = SaveBatch<Prospect>.run([try Self.job("d-1", body, acme), try Self.job("d-2", body, acme)], database: pool, rateLimiter: nil)
+            let outcomes = SaveBatch<Prospect>.run([try Self.job("d-1", body, acme), try Self.job("d-2", body, acme)], rateLimiter: nil, database: pool)
             #expect(outcomes.map(Self.summary) == ["failure 503", "failure 503"])
         }
     }

@@ -1,6 +1,7 @@
 import Postgres
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 @Suite struct ValidationTests {
     private func object(_ text: String) throws -> JSONObject {

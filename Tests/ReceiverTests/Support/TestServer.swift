@@ -5,7 +5,8 @@ import OutboundHTTP
 import Postgres
 import Synchronization
 import Testing
-@testable import Receiver
+@testable import ReceiverCore
+@testable import ReceiverHTTP
 
 /// A receiver on a fresh database, serving on 127.0.0.1 and a free port, and a
 /// real HTTP client (libcurl) to call it. Everything is torn down after `body`.
@@ -63,7 +64,10 @@ struct TestServer {
             let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
             try server.start()
             boundPort.withLock { $0 = server.boundPort ?? 0 }
-            defer { server.shutdown(gracePeriod: .seconds(2)) }
+            defer {
+                service.stop()
+                server.shutdown(gracePeriod: .seconds(2))
+            }
             return try body(TestServer(port: try #require(server.boundPort), pool: pool, configuration: configuration))
         }
     }

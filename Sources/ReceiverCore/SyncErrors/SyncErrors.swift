@@ -1,0 +1,77 @@
+import Foundation
+import Postgres
+
+/// The kinds of record a sync error is about.
+public enum SyncErrorResource: String, Sendable {
+    case prospect
+    case member
+    case leadSource = "lead-source"
+    case convert
+}
+
+/// A rejected `/v1` write, as kept for the admins.
+public struct RejectedWrite: Sendable {
+    public var clientId: String
+    /// `METHOD /route/template` of the call.
+    public var operation: String
+    public var resource: SyncErrorResource
+    /// The sender's id of the record, when the call named a clean one.
+    public var externalId: String?
+    public var recordId: UUID?
+    public var requestId: String
+    /// What the caller was answered, as a JSON document.
+    public var problem: JSONObject
+
+    public init(clientId: String, operation: String, resource: SyncErrorResource, externalId: String?,
+                recordId: UUID?, requestId: String, problem: JSONObject) {
+        (self.clientId, self.operation, self.resource, self.externalId, self.recordId, self.requestId, self.problem) =
+            (clientId, operation, resource, externalId, recordId, requestId, problem)
+    }
+}
+
+/// Rejected `/v1` writes, kept for the admins until a later successful write of
+/// the same record (same resource and external id, or same record id) resolves them.
+public enum SyncErrors {
+    /// An external id as kept: only a clean one (what the validation would accept unchanged).
+    public static func cleanExternalId(_ candidate: String?) -> String? {
+        candidate.flatMap { candidate -> String? in
+            var reader = FieldReader(["externalId": .string(candidate)])
+            let value = reader.string("externalId", maxLength: 255)
+            return value == candidate ? value : nil
+        }
+    }
+
+    /// Records a rejection. Best effort: a failure to record never turns the
+    /// caller's answer into another one.
+    public static func record(_ rejected: RejectedWrite, on connection: PostgresConnection) {
+        let problemJSON = String(decoding: JSONWriter.serialize(.object(rejected.problem)), as: UTF8.self)
+        _ = try? connection.execute("""
+            INSERT INTO sync_errors (client_id, operation, resource, external_id, record_id, request_id, problem)
+            VALUES (\(rejected.clientId), \(rejected.operation), \(rejected.resource.rawValue), \(cleanExternalId(rejected.externalId)),
+                    \(rejected.recordId), \(rejected.requestId), \(PostgresJSON(text: problemJSON)))
+            """)
+    }
+
+    /// Resolves the open errors of a record that was just written successfully.
+    package static func resolve(resource: SyncErrorResource, externalId: String?, recordId: UUID, clientId: String, on connection: PostgresConnection) throws {
+        try connection.execute("""
+            \(resolving(recordsIn: "(SELECT \(clientId)::text AS client_id, \(recordId)::uuid AS id, \(externalId)::text AS external_id) p",
+                        resource: resource, clientIds: PostgresBinding([clientId])))
+            """)
+    }
+
+    /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
+    /// (aliased `p`, with `client_id`, `id`, `external_id`): those about the same
+    /// record id, or the same external id. `clientIds` (a `text[]`) names the
+    /// records' clients, so the open errors are found through their index
+    /// whatever the planner guesses of `source`. The one statement that resolves
+    /// sync errors, for every kind of write.
+    package static func resolving(recordsIn source: PostgresQuery, resource: SyncErrorResource, clientIds: PostgresBinding) -> PostgresQuery {
+        """
+        UPDATE sync_errors e SET resolved_at = now() FROM \(source)
+        WHERE e.client_id = ANY(\(clientIds)) AND e.resolved_at IS NULL AND e.resource = \(resource.rawValue)
+          AND e.client_id = p.client_id
+          AND (e.record_id = p.id OR (e.external_id IS NOT NULL AND e.external_id = p.external_id))
+        """
+    }
+}
