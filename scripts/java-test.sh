@@ -142,7 +142,7 @@ turn_up() {
         | python3 -c 'import json,sys; c=json.load(sys.stdin)["credentials"]; print(c["username"], c["password"])'
 }
 turnups=()
-for tenant in main other shed limited; do
+for tenant in main other shed limited feed; do
     turn_up "java-$tenant" >"$work/credentials-$tenant" &
     turnups+=($!)
 done
@@ -153,6 +153,7 @@ read -r user password <"$work/credentials-main"
 read -r other_user other_password <"$work/credentials-other"
 read -r shed_user shed_password <"$work/credentials-shed"
 read -r limited_user limited_password <"$work/credentials-limited"
+read -r feed_user feed_password <"$work/credentials-feed"
 
 # A certificate for localhost (and only that name), for the TLS tests' terminator.
 tls_password="java-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -168,6 +169,7 @@ timeout 120 java -Dsun.net.http.retryPost=false \
     -Dreceiver.url="http://127.0.0.1:$main_port" -Dreceiver.username="$user" -Dreceiver.password="$password" \
     -Dreceiver.clientId=java-main -Dreceiver.adminToken="$RECEIVER_ADMIN_TOKEN" -Dreceiver.idleTimeoutSeconds=2 \
     -Dreceiver.other.username="$other_user" -Dreceiver.other.password="$other_password" \
+    -Dreceiver.feed.username="$feed_user" -Dreceiver.feed.password="$feed_password" \
     -Dreceiver.shedding.url="http://127.0.0.1:$shedding_port" -Dreceiver.shedding.username="$shed_user" \
     -Dreceiver.shedding.password="$shed_password" \
     -Dreceiver.limited.url="http://127.0.0.1:$limited_port" -Dreceiver.limited.username="$limited_user" \

@@ -90,6 +90,8 @@ final class HttpTransport implements Closeable {
         long idleSinceNanos;
         long expiresAtNanos;
         boolean reused;
+        /** The socket's read timeout is not the default (set for a long poll). */
+        boolean customTimeout;
 
         Connection(Socket socket) throws IOException {
             this.socket = socket;
@@ -162,6 +164,15 @@ final class HttpTransport implements Closeable {
      * @throws IllegalStateException after {@link #close()}
      */
     Response execute(String method, String target, Map<String, String> headers, byte[] body) throws ExchangeFailure {
+        return execute(method, target, headers, body, readTimeoutMillis);
+    }
+
+    /**
+     * As {@link #execute(String, String, Map, byte[])} with this call's own read timeout (a
+     * long poll waits longer than a plain call).
+     */
+    Response execute(String method, String target, Map<String, String> headers, byte[] body, int readTimeout)
+        throws ExchangeFailure {
         Connection connection;
         try {
             connection = acquire();
@@ -171,6 +182,10 @@ final class HttpTransport implements Closeable {
         boolean reused = connection.reused;
         boolean responseStarted = false;
         try {
+            if (readTimeout != readTimeoutMillis || connection.customTimeout) {
+                connection.socket.setSoTimeout(readTimeout);
+                connection.customTimeout = readTimeout != readTimeoutMillis;
+            }
             connection.out.write(head(method, target, headers, body));
             if (body != null) {
                 connection.out.write(body);

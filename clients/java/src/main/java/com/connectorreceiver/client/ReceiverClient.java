@@ -207,11 +207,13 @@ public final class ReceiverClient implements Closeable {
     private final String userAgent;
     private final int maxRetries;
     private final long maxRetryWaitMillis;
+    private final long readTimeoutMillis;
     private final Listener listener;
     private final Prospects prospects = new Prospects(this);
     private final Members members = new Members(this);
     private final StaffDirectory staff = new StaffDirectory(this);
     private final LeadSources leadSources = new LeadSources(this);
+    private final ChangeFeed changes = new ChangeFeed(this);
 
     private ReceiverClient(Builder builder) {
         URI uri = builder.baseUri;
@@ -235,6 +237,7 @@ public final class ReceiverClient implements Closeable {
         this.userAgent = "connector-receiver-java/" + VERSION + " (Java " + System.getProperty("java.version") + ")"
             + (builder.userAgentSuffix == null ? "" : " " + builder.userAgentSuffix);
         this.maxRetries = builder.maxRetries;
+        this.readTimeoutMillis = builder.readTimeout.toMillis();
         this.maxRetryWaitMillis = builder.maxRetryWait.toMillis();
         this.listener = builder.listener;
     }
@@ -283,9 +286,18 @@ public final class ReceiverClient implements Closeable {
         return leadSources;
     }
 
+    /** @return the change feed (for club systems, with a reader credential or the Connector's) */
+    public ChangeFeed changes() {
+        return changes;
+    }
+
     /** @return the {@code User-Agent} this client sends */
     public String getUserAgent() {
         return userAgent;
+    }
+
+    long readTimeoutMillis() {
+        return readTimeoutMillis;
     }
 
     HttpTransport transport() {
@@ -309,6 +321,8 @@ public final class ReceiverClient implements Closeable {
         String contentType = "application/json";
         final Map<String, String> headers = new LinkedHashMap<String, String>();
         String idempotencyKey;
+        /** This call's read timeout in milliseconds, or 0 for the client's. */
+        int readTimeoutMillis;
 
         Call(String method, String path) {
             this.method = method;
@@ -376,7 +390,9 @@ public final class ReceiverClient implements Closeable {
         for (int attempt = 1; ; attempt++) {
             HttpTransport.Response response;
             try {
-                response = transport.execute(call.method, target, headers, body);
+                response = call.readTimeoutMillis > 0
+                    ? transport.execute(call.method, target, headers, body, call.readTimeoutMillis)
+                    : transport.execute(call.method, target, headers, body);
             } catch (HttpTransport.ExchangeFailure failure) {
                 boolean safe = !failure.requestSent || idempotent;
                 long delay = safe && attempt <= maxRetries ? (failure.staleConnection ? 0 : backoffMillis(attempt)) : -1;
