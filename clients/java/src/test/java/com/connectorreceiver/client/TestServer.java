@@ -110,24 +110,6 @@ final class TestServer {
         return adminPut("/clubs/" + clubId, body);
     }
 
-    /**
-     * Issues a reader credential of the change-feed tenant ({@code java-feed}); answers
-     * "username:password" split in two.
-     */
-    static String[] issueFeedReader() throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/admin/v1/clients/java-feed/reader-credentials"))
-            .header("Authorization", "Bearer " + property("receiver.adminToken"))
-            .header("Content-Type", "application/json")
-            .timeout(Duration.ofSeconds(10))
-            .POST(HttpRequest.BodyPublishers.ofString("{\"label\":\"club system\"}")).build();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(request, HttpResponse.BodyHandlers.ofString());
-        if (response.statusCode() != 201) {
-            throw new IllegalStateException("issuing a reader credential: " + response.statusCode() + " " + response.body());
-        }
-        java.util.Map<?, ?> credential = (java.util.Map<?, ?>) Json.parse(response.body());
-        return new String[] {(String) credential.get("username"), (String) credential.get("password")};
-    }
-
     private static int adminPut(String path, String body) throws IOException, InterruptedException {
         HttpRequest request = HttpRequest.newBuilder(URI.create(url() + "/admin/v1/clients/"
                 + property("receiver.clientId") + path))
