@@ -28,7 +28,6 @@ import org.apache.http.impl.client.CloseableHttpClient;
 import org.apache.http.impl.client.HttpClients;
 import org.apache.http.impl.conn.PoolingHttpClientConnectionManager;
 import org.apache.http.util.EntityUtils;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.parallel.Execution;
 import org.junit.jupiter.api.parallel.ExecutionMode;
@@ -195,7 +194,6 @@ class InteropIT {
         }
     }
 
-    @Disabled("Cache-Control: no-store on /v1 records comes with the Receiver change of issue 19; enable it then")
     @Test
     void personalDataIsNeverStoredByCaches() throws Exception {
         HttpClient client = HttpClient.newHttpClient();
