@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages connector-receiver needs to build, run and test,
-# but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak]
+# but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak|java]
+#   java            a JDK only: what building the Java library's jar needs (make java-jar)
 #   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config, and curl
 #                   (the README's quick start calls the server with it)
 #   test            the above plus the tools the test suite drives (openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test;
-#                   patroni, etcd-server and their Python clients for the failover test)
+#                   patroni, etcd-server and their Python clients for the failover test;
+#                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
@@ -14,9 +16,11 @@ profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql curl)
 case "$profile" in
     test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose
-        patroni etcd-server python3-etcd python3-psycopg2) ;;
+        patroni etcd-server python3-etcd python3-psycopg2
+        openjdk-17-jdk-headless junit5 libhttpclient-java) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
+    java) packages=(openjdk-17-jdk-headless) ;;
 esac
 
 missing=()
