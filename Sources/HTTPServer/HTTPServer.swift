@@ -15,8 +15,9 @@ import Synchronization
 ///     return .json(prospect.encoded())
 /// }
 /// let server = try HTTPServer(configuration: .init(port: 8080), router: router, logger: logger)
+/// TerminationSignals.install()   // before start(): the server's threads inherit the mask
 /// try server.start()
-/// let signal = SignalWaiter(signals: [SIGTERM, SIGINT]).wait()
+/// let signal = TerminationSignals.wait()
 /// server.shutdown(gracePeriod: .seconds(10))
 /// ```
 ///
