@@ -1,0 +1,161 @@
+import Dispatch
+import HTTPTypes
+import Synchronization
+import TestSupport
+import Testing
+@testable import HTTPServer
+
+/// Routing and the mapping of handlers' results, run through ``RouterTestClient``: no socket,
+/// so these say nothing about the wire (the end-to-end tests do), and run in microseconds.
+@Suite("Router test client")
+struct RouterTestClientTests {
+    let client: RouterTestClient
+
+    init() throws {
+        client = try RouterTestClient(router: makeTestRouter())
+    }
+
+    @Test func routesToTheHandlerWithDecodedPathParameters() {
+        #expect(client.execute(.get, "/hello").text == "hello")
+        #expect(client.execute(.get, "/items/a%2Fb%20c").text == "item a/b c")
+        let put = client.execute(.put, "/items/7", body: Array("abc".utf8))
+        #expect(put.status == .created)
+        #expect(put.text == "put 7 3")
+    }
+
+    @Test func queryParametersAreDecoded() {
+        #expect(client.execute(.get, "/query?name=J%C3%BCrgen+M&x=1").text == "name=Jürgen M;x=1")
+        #expect(client.execute(.get, "/query").text == "")
+    }
+
+    @Test func aMissingRouteIsA404Problem() {
+        let response = client.execute(.get, "/missing")
+        #expect(response.status == .notFound)
+        #expect(response.headerFields[.contentType] == "application/problem+json")
+        #expect(response.text == #"{"type":"about:blank","title":"Not Found","status":404,"detail":"No resource matches the request path."}"#)
+        // Matching is exact: no trailing-slash folding, no empty parameter.
+        #expect(client.execute(.get, "/hello/").status == .notFound)
+        #expect(client.execute(.get, "/items/").status == .notFound)
+    }
+
+    @Test func aRouteWithoutTheMethodIsA405WithAllow() {
+        let response = client.execute(.delete, "/items/3")
+        #expect(response.status == .methodNotAllowed)
+        #expect(response.headerFields[.allow] == "GET, HEAD, PUT")
+        #expect(response.text.contains(#""status":405"#))
+        #expect(client.execute(.post, "/hello").headerFields[.allow] == "GET, HEAD")
+    }
+
+    @Test func headIsServedByTheGetRoute() {
+        let response = client.execute(.head, "/hello")
+        #expect(response.status == .ok)
+        // The handler's response; the server drops its body on the wire.
+        #expect(response.text == "hello")
+    }
+
+    @Test func anHTTPResponseErrorCarriesItsStatus() {
+        let response = client.execute(.get, "/teapot")
+        #expect(response.status.code == 418)
+        #expect(response.text == #"{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"short and stout"}"#)
+    }
+
+    @Test func anUnknownErrorIsA500ThatLeaksNothingAndIsLoggedWithTheRequestID() throws {
+        let logs = LogCapture()
+        let client = try RouterTestClient(router: makeTestRouter(), logger: logs.logger())
+        var fields = HTTPFields()
+        fields[.xRequestID] = "trace-500"
+        let response = client.execute(.get, "/fail", headerFields: fields)
+        #expect(response.status == .internalServerError)
+        #expect(response.text == #"{"type":"about:blank","title":"Internal Server Error","status":500}"#)
+        let errors = logs.messages(at: .error)
+        #expect(errors.count == 1)
+        #expect(errors.first?.metadata["request-id"] == "trace-500")
+        #expect(errors.first?.metadata["route"] == "/fail")
+        #expect(errors.first?.metadata["error"]?.contains("UnexpectedFailure") == true)
+    }
+
+    @Test func theRequestIDIsTheClientsWhenWellFormedAndNewOtherwise() {
+        var fields = HTTPFields()
+        fields[.xRequestID] = "abc-123_x.y"
+        let echoed = client.execute(.get, "/request-id", headerFields: fields)
+        #expect(echoed.text == "abc-123_x.y")
+        #expect(echoed.headerFields[.xRequestID] == "abc-123_x.y")
+
+        fields[.xRequestID] = "has space"
+        let generated = client.execute(.get, "/request-id", headerFields: fields)
+        #expect(generated.text != "has space")
+        #expect(RequestID.isWellFormed(generated.text))
+        #expect(generated.headerFields[.xRequestID] == generated.text)
+        #expect(client.execute(.get, "/request-id").text != generated.text)
+    }
+
+    @Test func theContextCarriesTheRouteTheAddressAndTheLimits() throws {
+        var router = Router()
+        router.get("/v1/prospects/{id}/convert") { _, context in
+            Response(text: "\(context.routeTemplate) \(context.parameters["id"] ?? "-") \(context.limits.maxBodyBytes) \(context.remoteAddress.map { "\($0)" } ?? "none")")
+        }
+        var limits = HTTPServer.Limits()
+        limits.maxBodyBytes = 1234
+        let client = try RouterTestClient(router: router, limits: limits)
+        #expect(client.execute(.get, "/v1/prospects/p-1/convert").text == "/v1/prospects/{id}/convert p-1 1234 none")
+    }
+
+    @Test func aDeferredResponseIsAwaited() throws {
+        var router = Router()
+        router.get("/later", options: .inline) { _, context in
+            guard let deferred = context.deferResponse() else { return Response(text: "not deferred") }
+            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { deferred.complete(Response(text: "later")) }
+            return Response(text: "never sent")
+        }
+        router.get("/on-worker", options: .inline) { request, context in
+            context.deferResponse()?.completeOnWorker({ _, context in
+                Response(text: "worked for \(context.requestID)")
+            }, request: request, context: context)
+            return Response(text: "never sent")
+        }
+        router.get("/twice", options: .inline) { _, context in
+            let deferred = context.deferResponse()
+            deferred?.complete(Response(text: "first"))
+            deferred?.complete(Response(text: "second"))
+            return Response(text: "never sent")
+        }
+        router.get("/dropped", options: .inline) { _, context in
+            _ = context.deferResponse()  // and never completed
+            return Response(text: "never sent")
+        }
+        let kept = Mutex<[DeferredResponse]>([])
+        router.get("/kept") { _, context in
+            if let deferred = context.deferResponse() { kept.withLock { $0.append(deferred) } }
+            return Response(text: "never sent")
+        }
+        let client = try RouterTestClient(router: router)
+        #expect(client.execute(.get, "/later").text == "later")
+        var fields = HTTPFields()
+        fields[.xRequestID] = "w-1"
+        #expect(client.execute(.get, "/on-worker", headerFields: fields).text == "worked for w-1")
+        #expect(client.execute(.get, "/twice").text == "first")
+        let dropped = client.execute(.get, "/dropped")
+        #expect(dropped.status == .internalServerError)
+        #expect(dropped.text.contains("ended without an answer"))
+        let unanswered = client.execute(Request(method: .get, target: "/kept"), deferredTimeout: .milliseconds(50))
+        #expect(unanswered.status == .internalServerError)
+        #expect(unanswered.text.contains("did not complete it"))
+        kept.withLock { $0.removeAll() }
+    }
+
+    @Test func theAdmissionCheckRefusesWorkerRoutesAndAdmittedInlineOnes() throws {
+        var router = Router()
+        router.get("/work") { _, _ in Response(text: "work") }
+        router.get("/inline", options: .inline) { _, _ in Response(text: "inline") }
+        router.get("/admitted", options: [.inline, .admitted]) { _, _ in Response(text: "admitted") }
+        let client = try RouterTestClient(router: router, admissionCheck: { _ in .problem(status: .tooManyRequests) })
+        #expect(client.execute(.get, "/work").status == .tooManyRequests)
+        #expect(client.execute(.get, "/admitted").status == .tooManyRequests)
+        #expect(client.execute(.get, "/inline").text == "inline")
+    }
+}
+
+extension Response {
+    /// The body as UTF-8 text.
+    var text: String { String(decoding: body, as: UTF8.self) }
+}
