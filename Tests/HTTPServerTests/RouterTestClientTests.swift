@@ -1,6 +1,5 @@
 import Dispatch
 import HTTPTypes
-import Synchronization
 import TestSupport
 import Testing
 @testable import HTTPServer
@@ -101,46 +100,22 @@ struct RouterTestClientTests {
     }
 
     @Test func aDeferredResponseIsAwaited() throws {
-        var router = Router()
-        router.get("/later", options: .inline) { _, context in
-            guard let deferred = context.deferResponse() else { return Response(text: "not deferred") }
-            DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(20)) { deferred.complete(Response(text: "later")) }
-            return Response(text: "never sent")
+        let postponed = Postponed()
+        let client = try RouterTestClient(router: postponed.router())
+        DispatchQueue.global().async {
+            _ = eventually { postponed.count == 1 }
+            postponed.release("later")
         }
-        router.get("/on-worker", options: .inline) { request, context in
-            context.deferResponse()?.completeOnWorker({ _, context in
-                Response(text: "worked for \(context.requestID)")
-            }, request: request, context: context)
-            return Response(text: "never sent")
-        }
-        router.get("/twice", options: .inline) { _, context in
-            let deferred = context.deferResponse()
-            deferred?.complete(Response(text: "first"))
-            deferred?.complete(Response(text: "second"))
-            return Response(text: "never sent")
-        }
-        router.get("/dropped", options: .inline) { _, context in
-            _ = context.deferResponse()  // and never completed
-            return Response(text: "never sent")
-        }
-        let kept = Mutex<[DeferredResponse]>([])
-        router.get("/kept") { _, context in
-            if let deferred = context.deferResponse() { kept.withLock { $0.append(deferred) } }
-            return Response(text: "never sent")
-        }
-        let client = try RouterTestClient(router: router)
         #expect(client.execute(.get, "/later").text == "later")
-        var fields = HTTPFields()
-        fields[.xRequestID] = "w-1"
-        #expect(client.execute(.get, "/on-worker", headerFields: fields).text == "worked for w-1")
+        #expect(client.execute(.get, "/handed-to-worker").text == "worked")
         #expect(client.execute(.get, "/twice").text == "first")
         let dropped = client.execute(.get, "/dropped")
         #expect(dropped.status == .internalServerError)
         #expect(dropped.text.contains("ended without an answer"))
-        let unanswered = client.execute(Request(method: .get, target: "/kept"), deferredTimeout: .milliseconds(50))
+        let unanswered = client.execute(Request(method: .get, target: "/later-on-worker"), deferredTimeout: .milliseconds(50))
         #expect(unanswered.status == .internalServerError)
         #expect(unanswered.text.contains("did not complete it"))
-        kept.withLock { $0.removeAll() }
+        postponed.release("too late")
     }
 
     @Test func theAdmissionCheckRefusesWorkerRoutesAndAdmittedInlineOnes() throws {
