@@ -43,9 +43,12 @@ struct ChunkedBodyDecoder {
 
     init() {}
 
-    // chunked-body = *chunk last-chunk trailer-section CRLF
-    // chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-    // chunk-ext = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
+    /// Decodes from the start of `input` (every byte not consumed yet), appending chunk data
+    /// to `body`; returns the outcome and how many bytes it consumed.
+    ///
+    ///     chunked-body = *chunk last-chunk trailer-section CRLF      (RFC 9112 §7.1)
+    ///     chunk        = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+    ///     chunk-ext    = *( BWS ";" BWS chunk-ext-name [ BWS "=" BWS chunk-ext-val ] )
     mutating func decode(
         _ input: UnsafeRawBufferPointer, into body: inout [UInt8], limits: HTTPServer.Limits
     ) -> (Outcome, Int) {
