@@ -52,6 +52,23 @@ struct RouterTestClientTests {
         #expect(response.text == "hello")
     }
 
+    @Test func aMatchingIfNoneMatchIsA304() throws {
+        var router = Router()
+        router.get("/tagged") { _, _ in
+            var fields = HTTPFields()
+            fields[.eTag] = #""v7""#
+            return Response(headerFields: fields, text: "seven")
+        }
+        let client = try RouterTestClient(router: router)
+        var fields = HTTPFields()
+        fields[.ifNoneMatch] = #""v7""#
+        let notModified = client.execute(.get, "/tagged", headerFields: fields)
+        #expect(notModified.status == .notModified)
+        #expect(notModified.body.isEmpty)
+        fields[.ifNoneMatch] = #""v6""#
+        #expect(client.execute(.get, "/tagged", headerFields: fields).text == "seven")
+    }
+
     @Test func anHTTPResponseErrorCarriesItsStatus() {
         let response = client.execute(.get, "/teapot")
         #expect(response.status.code == 418)

@@ -10,7 +10,8 @@ import Synchronization
 /// with `Allow` as the server answers them), the per-request ``RequestContext`` (request id
 /// from a well-formed `X-Request-Id` or a new one, a logger carrying it, path parameters,
 /// limits), the admission check if one is given, the handler, its ``HTTPResponseError`` or
-/// unknown error mapped as the server maps it, and a deferred response awaited. The returned
+/// unknown error mapped as the server maps it, a deferred response awaited, and the
+/// conditional step (`304` for a matching `If-None-Match`, ``ConditionalGET``). The returned
 /// response carries `X-Request-Id`, as the one on the wire does.
 ///
 /// What it leaves out is the wire: parsing, framing, `Content-Length` and `Date`, dropping a
@@ -104,14 +105,16 @@ public final class RouterTestClient: Sendable {
             context.responder = Responder(workers: workers, overloadResponse: overloadResponse) { response in
                 deferred.deliver(response)
             }
-            let response = EventLoop.invoke(route.handler, request, &context)
-            guard context.deferredResponse != nil else { return response }
-            // As on the server, the context lets go of the deferred response here: if the
-            // handler kept no reference, it is answered 500 at once.
-            context.deferredResponse = nil
-            return deferred.wait(timeout: deferredTimeout) ?? .problem(
-                status: .internalServerError,
-                detail: "The handler deferred its response and did not complete it within \(deferredTimeout).")
+            var response = EventLoop.invoke(route.handler, request, &context)
+            if context.deferredResponse != nil {
+                // As on the server, the context lets go of the deferred response here: if the
+                // handler kept no reference, it is answered 500 at once.
+                context.deferredResponse = nil
+                response = deferred.wait(timeout: deferredTimeout) ?? .problem(
+                    status: .internalServerError,
+                    detail: "The handler deferred its response and did not complete it within \(deferredTimeout).")
+            }
+            return ConditionalGET.apply(method: request.method, ifNoneMatch: ConditionalGET.candidate(request), to: response)
         }
     }
 
