@@ -59,11 +59,14 @@ final class MultiDriver {
             _ = curl_multi_perform(multi, &stillRunning)
             collectFinished()
             startWaiting()  // into the slots just freed; the next poll returns at once for them
+            // Published before the completions run, so a completion already sees the new load.
+            let mayWait = syncLoad()
             deliverCompletions()
 
             var pollCode = CURLM_OK
-            if syncLoad() {
-                // libcurl shortens the wait to its own next timer, and curl_multi_wakeup ends it early.
+            if mayWait {
+                // libcurl shortens the wait to its own next timer, and curl_multi_wakeup ends it
+                // early (a completion that submits or closes wakes it too).
                 pollCode = curl_multi_poll(multi, nil, 0, pollMilliseconds, nil)
             }
             if pollCode != CURLM_OK {

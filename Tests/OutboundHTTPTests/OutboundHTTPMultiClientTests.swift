@@ -1,0 +1,380 @@
+import Foundation
+@testable import OutboundHTTP
+import Synchronization
+import Testing
+
+/// The multi client against real HTTP/1.1 servers on 127.0.0.1 (no mocks): concurrency,
+/// connection reuse, timeouts, per-host fairness, cancellation and shutdown.
+/// Every wait is bounded in count and time; a hung transfer shows up as a failure, not a hang.
+@Suite final class OutboundHTTPMultiClientTests: Sendable {
+    let server: LoopbackHTTPServer
+
+    init() throws {
+        server = try LoopbackHTTPServer(handler: multiRoutes)
+    }
+
+    deinit { server.stop() }
+
+    // MARK: - Many transfers
+
+    @Test func hundredsOfConcurrentPostsCompleteWithTheirOwnBodies() async throws {
+        let client = try OutboundHTTPMultiClient(configuration: .init(requests: .init(version: "9.9.9"), maxConnectionsPerHost: 8))
+        defer { client.close() }
+        let count = 400
+        let url = server.baseURL + "/echo"
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcomes = await withTaskGroup(of: (Int, Result<OutboundResponse, OutboundHTTPError>).self) { group in
+            for index in 0..<count {
+                group.addTask {
+                    let body = Array("{\"delivery\":\(index)}".utf8)
+                    let result = await Result { () async throws(OutboundHTTPError) -> OutboundResponse in
+                        try await client.send(OutboundRequest(method: "POST", url: url, headers: [("Content-Type", "application/json")], body: body))
+                    }
+                    return (index, result)
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        #expect(clock.now - start < .seconds(30))
+
+        var failures: [String] = []
+        var newConnections = 0
+        for index in 0..<count {
+            switch outcomes[index] {
+            case .success(let response)?:
+                newConnections += response.newConnections
+                if response.status != 200 || response.bodyText != "{\"delivery\":\(index)}" || response.header("X-Method") != "POST" {
+                    failures.append("\(index): \(response.status) \(response.bodyText)")
+                }
+            case .failure(let error)?: failures.append("\(index): \(error)")
+            case nil: failures.append("\(index): no outcome")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(server.requests.count == count)
+        // Every request went out as HTTP/1.1 with our User-Agent and the body's own length.
+        #expect(server.requests.allSatisfy { $0.rawText.hasPrefix("POST /echo HTTP/1.1\r\n") && $0.header("User-Agent") == "connector-receiver/9.9.9" })
+        // Concurrent (more than one connection) yet reused: never more than the per-host bound.
+        #expect(server.acceptedConnections > 1)
+        #expect(server.acceptedConnections <= 8)
+        #expect(newConnections == server.acceptedConnections)
+        #expect(client.load == .init(running: 0, waiting: 0))
+    }
+
+    @Test func connectionsAreReusedUpToThePerHostBound() async throws {
+        let client = try OutboundHTTPMultiClient(configuration: .init(maxConnectionsPerHost: 2))
+        defer { client.close() }
+        let responses = try await sendAll(client, (0..<60).map { OutboundRequest(url: server.baseURL + "/item/\($0)") })
+        #expect(responses.map(\.bodyText) == (0..<60).map { "\($0)" })
+        #expect(server.acceptedConnections >= 1 && server.acceptedConnections <= 2)
+        #expect(responses.filter { $0.newConnections == 0 }.count >= 58)
+        #expect(responses.allSatisfy { $0.remotePort == server.port && $0.timings.total > .zero })
+    }
+
+    @Test func completionsRunOnTheDriverThreadOncePerSubmission() async throws {
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let seen = Mutex<[Int: Int]>([:])
+        let threads = Mutex<Set<UInt>>([])
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Atomic(50)
+            for index in 0..<50 {
+                client.submit(OutboundRequest(url: server.baseURL + "/item/\(index)")) { result in
+                    seen.withLock { $0[index, default: 0] += 1 }
+                    threads.withLock { _ = $0.insert(UInt(pthread_self())) }
+                    #expect((try? result.get())?.bodyText == "\(index)")
+                    if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
+                }
+            }
+        }
+        #expect(seen.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<50).map { ($0, 1) }))
+        #expect(threads.withLock { $0.count } == 1)
+        #expect(!threads.withLock { $0.contains(UInt(pthread_self())) })
+    }
+
+    // MARK: - Failures
+
+    @Test func aServerThatNeverAnswersTimesOutAndTheOthersAreUnaffected() async throws {
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let lastFastAt = Mutex<Duration>(.zero)
+        let hangURL = server.baseURL + "/hang"
+        async let hung = { () async -> Outcome in
+            let result = await Result { () async throws(OutboundHTTPError) -> OutboundResponse in
+                try await client.send(OutboundRequest(url: hangURL, totalTimeout: .seconds(2)))
+            }
+            return Outcome(result: result, elapsed: clock.now - start)
+        }()
+        let fast = try await sendAll(client, (0..<30).map { OutboundRequest(url: server.baseURL + "/item/\($0)") }) { _ in
+            let now = clock.now - start
+            lastFastAt.withLock { $0 = max($0, now) }
+        }
+        let hangResult = await hung
+
+        #expect(fast.map(\.bodyText) == (0..<30).map { "\($0)" })
+        let error = try #require(hangResult.error)
+        #expect(error.kind == OutboundHTTPError.Kind.totalTimeout)
+        #expect(error.curlCode == 28)
+        #expect(error.message.contains("no complete response within 2 s"))
+        #expect(hangResult.elapsed >= Duration.milliseconds(1900) && hangResult.elapsed < Duration.seconds(6))
+        // All thirty answered while the hung one was still waiting.
+        #expect(lastFastAt.withLock { $0 } < hangResult.elapsed)
+    }
+
+    @Test func aRefusedPortIsAConnectError() async throws {
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let port = try LoopbackHTTPServer.closedPort()
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await client.send(OutboundRequest(method: "POST", url: "http://127.0.0.1:\(port)/hook", body: Array("{}".utf8)))
+            Issue.record("a refused port answered")
+        } catch {
+            #expect(error.kind == .couldNotConnect)
+            #expect(error.curlCode == 7)
+            #expect(error.message.contains("could not connect to 127.0.0.1:\(port): connection refused"))
+        }
+        #expect(clock.now - start < .seconds(2))
+    }
+
+    @Test func aSlowEndpointDoesNotHoldUpAnother() async throws {
+        let slow = try LoopbackHTTPServer { _ in
+            usleep(1_500_000)
+            return .respond(LoopbackHTTPServer.response(status: 204, reason: "No Content"))
+        }
+        defer { slow.stop() }
+        // Four slots in all, two per host: the slow host fills its two and queues the rest in
+        // its own line; the fast host gets the other two.
+        let client = try OutboundHTTPMultiClient(configuration: .init(maxConcurrentTransfers: 4, maxConnectionsPerHost: 2))
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let firstSlow = Mutex<Duration?>(nil)
+        let slowDone = Atomic(0)
+        for _ in 0..<6 {
+            client.submit(OutboundRequest(method: "POST", url: slow.baseURL + "/hook", body: [], totalTimeout: .seconds(10))) { result in
+                firstSlow.withLock { $0 = $0 ?? clock.now - start }
+                if (try? result.get())?.status == 204 { slowDone.add(1, ordering: .relaxed) }
+            }
+        }
+        let fast = try await sendAll(client, (0..<40).map { OutboundRequest(url: server.baseURL + "/item/\($0)") })
+        let fastDone = clock.now - start
+
+        #expect(fast.map(\.bodyText) == (0..<40).map { "\($0)" })
+        #expect(fastDone < .milliseconds(1400))
+        let slowStarted = firstSlow.withLock { $0 }
+        #expect(slowStarted == nil || slowStarted! > fastDone, "a slow transfer finished before the fast ones")
+
+        // The slow host's six still complete, three rounds of two, their timeout counted from their start.
+        for _ in 0..<200 where slowDone.load(ordering: .relaxed) < 6 { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(slowDone.load(ordering: .relaxed) == 6)
+        #expect(slow.acceptedConnections <= 2)
+    }
+
+    // MARK: - Cancellation and shutdown
+
+    @Test func closeCompletesEveryPendingTransferWithAnError() async throws {
+        let client = try OutboundHTTPMultiClient(configuration: .init(maxConcurrentTransfers: 8, maxConnectionsPerHost: 4))
+        let outcomes = Mutex<[Int: OutboundHTTPError.Kind]>([:])
+        let successes = Atomic(0)
+        let count = 30  // four in flight to the server, the rest waiting in its queue
+        for index in 0..<count {
+            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60))) { result in
+                switch result {
+                case .success: successes.add(1, ordering: .relaxed)
+                case .failure(let error): outcomes.withLock { $0[index] = error.kind }
+                }
+            }
+        }
+        for _ in 0..<200 where server.requests.count < 4 || client.load != .init(running: 4, waiting: 26) {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(server.requests.count == 4)
+        #expect(client.load == .init(running: 4, waiting: 26))
+
+        let elapsed = await onWorkerThread { () -> Duration in
+            let clock = ContinuousClock()
+            let start = clock.now
+            client.close()
+            return clock.now - start
+        }
+        #expect(elapsed < .seconds(2))
+        // close() returns after every completion has run.
+        #expect(outcomes.withLock { $0 } == Dictionary(uniqueKeysWithValues: (0..<count).map { ($0, .cancelled) }))
+        #expect(successes.load(ordering: .relaxed) == 0)
+        #expect(client.load == .init(running: 0, waiting: 0))
+
+        // Afterwards: refused at once, on the caller's thread; closing again is harmless.
+        let late = Mutex<OutboundHTTPError?>(nil)
+        client.submit(OutboundRequest(url: server.baseURL + "/item/1")) { result in
+            if case .failure(let error) = result { late.withLock { $0 = error } }
+        }
+        #expect(late.withLock { $0 }?.kind == .cancelled)
+        #expect(late.withLock { $0 }?.message.contains("closed") == true)
+        client.close()
+        #expect(server.requests.count == 4)
+    }
+
+    @Test func cancellingTheTaskCancelsItsTransfer() async throws {
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let url = server.baseURL + "/hang"
+        let task = Task { () async throws(OutboundHTTPError) -> OutboundResponse in
+            try await client.send(OutboundRequest(url: url, totalTimeout: .seconds(60)))
+        }
+        for _ in 0..<200 where server.requests.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(server.requests.count == 1)
+        let clock = ContinuousClock()
+        let start = clock.now
+        task.cancel()
+        let result = await task.result
+        #expect(clock.now - start < .seconds(2))
+        guard case .failure(let failure) = result, let error = failure as? OutboundHTTPError else {
+            Issue.record("a cancelled transfer answered: \(result)")
+            return
+        }
+        #expect(error.kind == .cancelled)
+        #expect(error.message.contains("cancelled by the caller"))
+        // The client goes on working.
+        let after = try await client.send(OutboundRequest(url: server.baseURL + "/item/after"))
+        #expect(after.bodyText == "after")
+    }
+
+    @Test func invalidRequestsAndAFullQueueAreRefusedAtOnce() async throws {
+        let client = try OutboundHTTPMultiClient(configuration: .init(maxConcurrentTransfers: 1, maxQueuedTransfers: 2))
+        defer { client.close() }
+        let refusals = Mutex<[OutboundHTTPError.Kind]>([])
+        let record: OutboundHTTPMultiClient.Completion = { result in
+            if case .failure(let error) = result { refusals.withLock { $0.append(error.kind) } }
+        }
+        client.submit(OutboundRequest(method: "POST", url: server.baseURL + "/echo", headers: [("X-Bad", "a\r\nInjected: 1")]), completion: record)
+        client.submit(OutboundRequest(url: "http://user:secret@127.0.0.1:\(server.port)/"), completion: record)
+        #expect(refusals.withLock { $0 } == [.invalidRequest, .invalidURL])
+
+        // One running (it never answers) holds the only slot; two may wait; the next is refused.
+        client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60)), completion: record)
+        for _ in 0..<200 where client.load != .init(running: 1, waiting: 0) { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(client.load == .init(running: 1, waiting: 0))
+        for _ in 0..<3 {
+            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60)), completion: record)
+        }
+        #expect(refusals.withLock { $0 } == [.invalidRequest, .invalidURL, .overloaded])
+        #expect(!server.requests.contains { $0.rawText.contains("Injected") })
+    }
+
+    // MARK: - Retry-After
+
+    @Test func retryAfterIsRead() async throws {
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let seconds = try await client.send(OutboundRequest(method: "POST", url: server.baseURL + "/busy", body: []))
+        #expect(seconds.status == 503)
+        #expect(seconds.header("retry-after") == "120")
+        #expect(seconds.retryAfter(now: 0) == .seconds(120))
+
+        let dated = try await client.send(OutboundRequest(method: "POST", url: server.baseURL + "/limited", body: []))
+        #expect(dated.status == 429)
+        #expect(dated.retryAfter(now: 784_111_777 - 30) == .seconds(30))
+        #expect(dated.retryAfter(now: 784_111_777 + 30) == .zero)
+
+        let none = try await client.send(OutboundRequest(url: server.baseURL + "/item/x"))
+        #expect(none.retryAfter(now: 0) == nil)
+    }
+
+    @Test(arguments: [
+        ("120", Duration?.some(.seconds(120))),
+        (" 0 ", .some(.zero)),
+        ("Sun, 06 Nov 1994 08:49:37 GMT", .some(.seconds(37))),      // IMF-fixdate
+        ("Sunday, 06-Nov-94 08:49:37 GMT", .some(.seconds(37))),     // RFC 850
+        ("Sun Nov  6 08:49:37 1994", .some(.seconds(37))),           // asctime
+        ("Sun, 06 Nov 1994 08:49:00 GMT", .some(.zero)),             // already past
+        ("Sat, 29 Feb 2020 00:00:00 GMT", .some(.seconds(1_582_934_400 - 784_111_740))),
+        ("-5", nil), ("1.5", nil), ("soon", nil), ("", nil),
+        ("Sun, 06 Nov 1994 08:49:37 CET", nil), ("Sun, 06 Foo 1994 08:49:37 GMT", nil), ("Sun, 32 Nov 1994 08:49:37 GMT", nil),
+    ])
+    func retryAfterValues(value: String, expected: Duration?) {
+        #expect(RetryAfter.delay(value, now: 784_111_740) == expected)
+    }
+}
+
+/// HTTPS through the multi client: verification stays on.
+@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: TLSTestServer.openssl)))
+final class OutboundHTTPMultiClientTLSTests: Sendable {
+    let server: TLSTestServer
+
+    init() async throws {
+        server = try await TLSTestServer.start()
+    }
+
+    deinit { server.stop() }
+
+    @Test func untrustedCertificateIsRejectedAndTrustedOneAccepted() async throws {
+        let strict = try OutboundHTTPMultiClient()
+        defer { strict.close() }
+        do {
+            _ = try await strict.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            #expect(error.kind == .tlsCertificate)
+            #expect(error.curlCode == 60)
+        }
+
+        let trusting = try OutboundHTTPMultiClient(configuration: .init(requests: .init(caBundlePath: server.certificatePath)))
+        defer { trusting.close() }
+        let response = try await trusting.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
+        #expect(response.status == 200)
+        #expect(response.timings.tlsHandshake > .zero)
+    }
+}
+
+// MARK: - Helpers
+
+/// The standard routes plus the answers of a webhook endpoint asking to be left alone.
+private let multiRoutes: @Sendable (LoopbackHTTPServer.Request) -> LoopbackHTTPServer.Reply = { request in
+    switch request.target {
+    case "/busy":
+        return .respond(LoopbackHTTPServer.response(status: 503, reason: "Service Unavailable", headers: [("Retry-After", "120")]))
+    case "/limited":
+        return .respond(LoopbackHTTPServer.response(status: 429, reason: "Too Many Requests", headers: [("Retry-After", "Sun, 06 Nov 1994 08:49:37 GMT")]))
+    default:
+        return standardRoutes(request)
+    }
+}
+
+private struct UnexpectedFailure: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Sends every request at once through the async API; the responses in request order, or the
+/// first failure. `finished` runs as each one completes.
+private func sendAll(
+    _ client: OutboundHTTPMultiClient,
+    _ requests: [OutboundRequest],
+    finished: @escaping @Sendable (Int) -> Void = { _ in }
+) async throws -> [OutboundResponse] {
+    let results = await withTaskGroup(of: (Int, Result<OutboundResponse, OutboundHTTPError>).self) { group in
+        for (index, request) in requests.enumerated() {
+            group.addTask {
+                let result = await Result { () async throws(OutboundHTTPError) -> OutboundResponse in try await client.send(request) }
+                finished(index)
+                return (index, result)
+            }
+        }
+        return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+    }
+    return try requests.indices.map { index in
+        guard let result = results[index] else { throw UnexpectedFailure(description: "request \(index) has no outcome") }
+        return try result.get()
+    }
+}
+
+extension Result where Failure == OutboundHTTPError {
+    /// `Result(catching:)` for typed-throwing async bodies.
+    init(_ body: () async throws(OutboundHTTPError) -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
