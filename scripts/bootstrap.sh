@@ -3,7 +3,9 @@
 # but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak]
 #   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
 #   test            the above plus the tools the test suite drives (curl, openssl,
-#                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test)
+#                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test;
+#                   python3 with the standardwebhooks package, the reference verifier the
+#                   webhook signatures are checked against)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
@@ -11,7 +13,7 @@ set -euo pipefail
 profile=${1:-run}
 packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
 case "$profile" in
-    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose) ;;
+    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose python3 python3-pip) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
 esac
@@ -22,8 +24,24 @@ for package in "${packages[@]}"; do
     [ "$status" = "install ok installed" ] || missing+=("$package")
 done
 
+# The official Standard Webhooks verifier from PyPI, for the webhook signing tests, into the
+# python3 first on PATH (the one the tests run). Debian's own python3 refuses a plain
+# `pip install` (PEP 668), so a user install is the fallback there.
+python_packages() {
+    [ "$profile" = test ] || return 0
+    if python3 -c 'import standardwebhooks' 2>/dev/null; then
+        echo "bootstrap: python package standardwebhooks present"
+        return 0
+    fi
+    echo "bootstrap: installing standardwebhooks (pip)"
+    python3 -m pip install --quiet standardwebhooks 2>/dev/null \
+        || python3 -m pip install --quiet --user --break-system-packages standardwebhooks
+    python3 -c 'import standardwebhooks'
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "bootstrap: system packages present (${packages[*]})"
+    python_packages
     exit 0
 fi
 
@@ -59,3 +77,5 @@ if [ -d /run/systemd/system ]; then
         echo "bootstrap: stopped and disabled the $service service the package started (the tests run their own)"
     done
 fi
+
+python_packages

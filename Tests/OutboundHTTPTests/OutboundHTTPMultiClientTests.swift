@@ -141,6 +141,27 @@ import Testing
         #expect(clock.now - start < .seconds(2))
     }
 
+    @Test func aConnectThatStallsIsAConnectTimeout() async throws {
+        let stalled = try UnresponsiveListener(fillAcceptQueue: true)
+        let client = try OutboundHTTPMultiClient()
+        defer { client.close() }
+        let clock = ContinuousClock()
+        let start = clock.now
+        do {
+            _ = try await client.send(OutboundRequest(
+                url: "http://127.0.0.1:\(stalled.port)/hook", connectTimeout: .milliseconds(300), totalTimeout: .seconds(5)
+            ))
+            Issue.record("a stalled connect answered")
+        } catch {
+            #expect(error.kind == .connectTimeout)
+            #expect(error.curlCode == 28)
+            #expect(error.message.contains("within 300 ms"))
+        }
+        let elapsed = clock.now - start
+        #expect(elapsed >= .milliseconds(250) && elapsed < .seconds(3))
+        withExtendedLifetime(stalled) {}
+    }
+
     @Test func aSlowEndpointDoesNotHoldUpAnother() async throws {
         let slow = try LoopbackHTTPServer { _ in
             usleep(1_500_000)
@@ -217,6 +238,30 @@ import Testing
         #expect(late.withLock { $0 }?.message.contains("closed") == true)
         client.close()
         #expect(server.requests.count == 4)
+    }
+
+    @Test func closeFromACompletionDoesNotDeadlock() async throws {
+        let client = try OutboundHTTPMultiClient()
+        let cancelled = Atomic(0)
+        let hangURL = server.baseURL + "/hang"
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            let remaining = Atomic(6)
+            let finish: @Sendable () -> Void = {
+                if remaining.subtract(1, ordering: .acquiringAndReleasing).newValue == 0 { done.resume() }
+            }
+            for _ in 0..<5 {
+                client.submit(OutboundRequest(url: hangURL, totalTimeout: .seconds(60))) { result in
+                    if case .failure(let error) = result, error.kind == .cancelled { cancelled.add(1, ordering: .relaxed) }
+                    finish()
+                }
+            }
+            client.submit(OutboundRequest(url: server.baseURL + "/item/closer")) { _ in
+                client.close()  // on the driver thread: returns at once, the driver stops after this
+                finish()
+            }
+        }
+        #expect(cancelled.load(ordering: .relaxed) == 5)
+        client.close()  // and again from here: nothing left to wait for
     }
 
     @Test func cancellingTheTaskCancelsItsTransfer() async throws {
