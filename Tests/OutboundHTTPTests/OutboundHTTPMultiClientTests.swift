@@ -346,36 +346,6 @@ import Testing
     }
 }
 
-/// HTTPS through the multi client: verification stays on.
-@Suite(.enabled(if: FileManager.default.isExecutableFile(atPath: TLSTestServer.openssl)))
-final class OutboundHTTPMultiClientTLSTests: Sendable {
-    let server: TLSTestServer
-
-    init() async throws {
-        server = try await TLSTestServer.start()
-    }
-
-    deinit { server.stop() }
-
-    @Test func untrustedCertificateIsRejectedAndTrustedOneAccepted() async throws {
-        let strict = try OutboundHTTPMultiClient()
-        defer { strict.close() }
-        do {
-            _ = try await strict.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
-            Issue.record("an untrusted certificate was accepted")
-        } catch {
-            #expect(error.kind == .tlsCertificate)
-            #expect(error.curlCode == 60)
-        }
-
-        let trusting = try OutboundHTTPMultiClient(configuration: .init(requests: .init(caBundlePath: server.certificatePath)))
-        defer { trusting.close() }
-        let response = try await trusting.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
-        #expect(response.status == 200)
-        #expect(response.timings.tlsHandshake > .zero)
-    }
-}
-
 // MARK: - Helpers
 
 /// The standard routes plus the answers of a webhook endpoint asking to be left alone.
