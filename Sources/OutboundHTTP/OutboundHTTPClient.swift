@@ -1,8 +1,10 @@
 import CCurl
 import Synchronization
 
-/// Sends HTTP requests with libcurl: used to verify a client's connection (call its public URL
-/// the way the InTouch Connector would) and, later, to deliver events to club systems.
+/// Sends HTTP requests with libcurl, one blocking call at a time: used to verify a client's
+/// connection (call its public URL the way the InTouch Connector would). Many concurrent
+/// transfers — event delivery to club systems — go through ``OutboundHTTPMultiClient`` instead,
+/// which prepares requests the same way (`Transfer`).
 ///
 /// ## Threading
 /// ``send(_:)`` is synchronous and **blocks the calling thread** for up to the request's total

@@ -11,15 +11,13 @@ import Darwin
 ///
 /// ```swift
 /// let client = try OutboundHTTPMultiClient()
-/// client.submit(OutboundRequest(method: "POST", url: endpoint, headers: headers, body: body)) { result in
-///     switch result {
-///     case .success(let response): record(response.status, retryAfter: response.retryAfter(now: .now))
-///     case .failure(let error): record(error.kind, error.message)
-///     }
+/// let request = OutboundRequest(method: "POST", url: endpointURL,
+///                               headers: [("Content-Type", "application/json")] + signatureHeaders,
+///                               body: eventJSON)  // connect 5 s, total 15 s by default
+/// client.submit(request) { result in          // on the driver thread: hand off, don't block
+///     resultsQueue.async { record(result) }     // response.status, .retryAfter(now:), or error.kind
 /// }
-/// // or, from async code:
-/// let response = try await client.send(request)
-/// ...
+/// let response = try await client.send(request)  // the same from async code
 /// client.close()  // every transfer not yet answered completes with `.cancelled`
 /// ```
 ///
