@@ -1,7 +1,9 @@
 # The README's commands. Each installs the system packages it needs first.
-.PHONY: run test build release migrate bench fuzz soak clean
+.PHONY: run test build release migrate bench fuzz soak clean java java-jar
 
-# Run the server on its embedded default PostgreSQL (under .data/).
+# Run the server on its embedded default PostgreSQL (under .data/; as root under a home
+# the postgres user cannot enter, the cluster's files go to /var/lib/connector-receiver,
+# linked from .data/pgdata). Once it listens it prints the next three steps.
 run: release
 	.build/release/connector-receiver serve $(ARGS)
 
@@ -37,5 +39,15 @@ MINUTES ?= 10
 soak:
 	scripts/soak.sh $(MINUTES)
 
+# The Java library: its jar (clients/java/build/), then its tests against the real server on a
+# throwaway PostgreSQL (make test runs them too). `make java-jar` builds the jar alone.
+java: build
+	scripts/bootstrap.sh test
+	scripts/java-test.sh
+
+java-jar:
+	scripts/bootstrap.sh java
+	scripts/java-test.sh --build-only
+
 clean:
-	rm -rf .build .build-fuzz
+	rm -rf .build .build-fuzz clients/java/build

@@ -1,21 +1,28 @@
 #!/usr/bin/env bash
 # Installs the system packages connector-receiver needs to build, run and test,
-# but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak]
-#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config
-#   test            the above plus the tools the test suite drives (curl, openssl,
+# but only those that are missing. Usage: scripts/bootstrap.sh [run|test|bench|soak|java]
+#   java            a JDK only: what building the Java library's jar needs (make java-jar)
+#   run  (default)  libpq, libcurl, libsodium, PostgreSQL server, pkg-config, and curl
+#                   (the README's quick start calls the server with it)
+#   test            the above plus the tools the test suite drives (openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test;
-#                   python3 with the standardwebhooks package, the reference verifier the
-#                   webhook signatures are checked against)
+#                   patroni, etcd-server and their Python clients for the failover test;
+#                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests;
+#                   python3 with the standardwebhooks package from PyPI, the reference
+#                   verifier the webhook signatures are checked against)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
 
 profile=${1:-run}
-packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql)
+packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql curl)
 case "$profile" in
-    test) packages+=(curl openssl slowhttptest pgbouncer nginx-light docker-compose python3 python3-pip) ;;
+    test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose
+        patroni etcd-server python3-etcd python3-psycopg2
+        openjdk-17-jdk-headless junit5 libhttpclient-java python3-pip) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
+    java) packages=(openjdk-17-jdk-headless) ;;
 esac
 
 missing=()
@@ -63,7 +70,7 @@ export DEBIAN_FRONTEND=noninteractive
 echo "bootstrap: installed ${missing[*]}"
 
 # On a machine run by systemd, Debian starts a service when its package is installed:
-# nginx would listen on port 80 of every address, PgBouncer on 6432. The tests and
+# nginx would listen on port 80 of every address, PgBouncer on 6432, etcd on 2379. The tests and
 # the benchmark start their own on loopback, so the services just installed are
 # stopped and disabled again.
 if [ -d /run/systemd/system ]; then
@@ -71,6 +78,8 @@ if [ -d /run/systemd/system ]; then
         case "$package" in
             nginx-light) service=nginx ;;
             pgbouncer) service=pgbouncer ;;
+            etcd-server) service=etcd ;;
+            patroni) service=patroni ;;
             *) continue ;;
         esac
         "${sudo[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true

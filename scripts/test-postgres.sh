@@ -8,11 +8,14 @@ set -euo pipefail
 
 command=${1:?usage: test-postgres.sh start|stop DIR}
 dir=${2:?usage: test-postgres.sh start|stop DIR}
+case "$dir" in /*) ;; *) dir=$PWD/$dir ;; esac
 bindir=$(pg_config --bindir)
 
+# From /: the current directory may be one postgres cannot enter (a clone under /root),
+# which its programs would complain about.
 as_cluster_owner() {
     if [ "$(id -u)" -eq 0 ]; then
-        runuser -u postgres -- "$@"
+        (cd / && runuser -u postgres -- "$@")
     else
         "$@"
     fi

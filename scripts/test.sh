@@ -34,14 +34,21 @@ echo "test: OpenAPI conformance (schemathesis against a live server)"
 scripts/conformance.sh 15
 echo "test: slow clients (slowhttptest: slow headers, slow body, slow read)"
 scripts/slowhttp.sh 10 1000
-echo "test: docker/compose.yaml is valid (docker-compose config)"
+echo "test: docker/compose.yaml is valid, with and without the ha profile (docker-compose config)"
 docker-compose -f docker/compose.yaml config -q
+docker-compose -f docker/compose.yaml --profile ha config -q
 echo "test: the production topology end to end (nginx TLS, two instances, PgBouncer transaction mode)"
 scripts/e2e.sh
+echo "test: the Java library (clients/java) against the real server"
+scripts/java-test.sh 2>&1 | tee "$cluster/java-test.log"
+echo "test: PostgreSQL failover under load (Patroni, synchronous standby; SIGKILL and SIGSTOP of the primary)"
+scripts/failover.sh
 
 # Every step above stops the script on a failure, so reaching here means all passed.
 passed=0
 for count in $(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed after.*/\1/p' "$log"); do
     passed=$((passed + count))
 done
+java_passed=$(sed -n 's/^java-test: \([0-9]*\) passed, 0 failed.*/\1/p' "$cluster/java-test.log")
+passed=$((passed + ${java_passed:-0}))
 echo "test: $passed passed, 0 failed"

@@ -19,6 +19,22 @@ import Darwin
 ///       postgres.log      the server's log
 ///       pgdata/           the cluster (owned by the cluster user, mode 0700); its Unix
 ///                         socket lives here too, so only that user and root can connect
+///       serve.url         written by `serve` while it runs (see the executable)
+///
+/// Run as root, the cluster runs as the `postgres` system user, which may not be
+/// able to reach the data directory: under a mode-700 home such as `/root`, no
+/// other user may search the path. Changing the permissions of someone's home is
+/// not ours to do, so the cluster's files go where that user can reach them, one
+/// directory per data directory:
+///
+///     /var/lib/connector-receiver/clusters/<name>-<hash of the data directory's path>/
+///       data-dir          the data directory it belongs to (for people, and checked on reuse)
+///       pgdata/           the cluster, as above
+///
+/// and `.data/pgdata` is a symbolic link to it, so the data is still found from
+/// the data directory (`ls -l .data`), by the next start too. The rest of the data
+/// directory (lock, log) stays in place: only root touches it. The path is short
+/// whatever the data directory's, so the Unix socket always fits.
 ///
 /// The server listens on that Unix socket only (`listen_addresses = ''`), so
 /// local trust authentication is confined by the directory's permissions.
@@ -38,8 +54,12 @@ public final class EmbeddedPostgres: Sendable {
     public static let superuserName = "receiver"
     /// Longest Unix socket path, sun_path minus its terminating NUL.
     static let socketPathLimit = 107
+    /// Where the clusters of data directories the cluster user cannot reach are placed.
+    public static let defaultRelocationRoot = "/var/lib/connector-receiver/clusters"
 
     public let dataDirectory: String
+    /// The parent of relocated clusters (`defaultRelocationRoot`; tests use their own).
+    let relocationRoot: String
     private let logger: Logger
     private let state = Mutex<RunningState?>(nil)
 
@@ -49,12 +69,49 @@ public final class EmbeddedPostgres: Sendable {
     }
 
     /// - Parameter dataDirectory: relative paths are resolved against the current directory.
-    public init(dataDirectory: String, logger: Logger) {
+    public convenience init(dataDirectory: String, logger: Logger) {
+        self.init(dataDirectory: dataDirectory, relocationRoot: Self.defaultRelocationRoot, logger: logger)
+    }
+
+    init(dataDirectory: String, relocationRoot: String, logger: Logger) {
         self.dataDirectory = Self.absolutePath(dataDirectory)
+        self.relocationRoot = relocationRoot
         self.logger = logger
     }
 
-    var clusterDirectory: String { dataDirectory + "/pgdata" }
+    /// `<data dir>/pgdata`, where the cluster's files are or the link to them.
+    var clusterLink: String { dataDirectory + "/pgdata" }
+
+    /// The cluster's directory: the link's target when it was placed elsewhere
+    /// (see above), else `<data dir>/pgdata`. PostgreSQL gets this path, never the
+    /// link: the cluster user could not follow a path through the data directory.
+    public var clusterDirectory: String {
+        guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: clusterLink) else { return clusterLink }
+        return target.hasPrefix("/") ? target : Self.absolutePath(dataDirectory + "/" + target)
+    }
+
+    /// Whether the cluster lives outside the data directory.
+    public var isRelocated: Bool { clusterDirectory != clusterLink }
+
+    /// The directory a relocated cluster of this data directory goes to: readable
+    /// (the last two names of its path, at most 24 characters) and unique (a hash of
+    /// the whole path), and short enough for the Unix socket under any data directory.
+    var relocationHome: String {
+        // `/root/clone/.data` → `clone-data`
+        let components = dataDirectory.split(separator: "/").suffix(2).map { $0.drop { $0 == "." } }
+        let readable = String(components.joined(separator: "-").map { character -> Character in
+            character.isASCII && (character.isLetter || character.isNumber || "-_".contains(character)) ? character : "-"
+        }.drop { $0 == "-" }.suffix(24))
+        // FNV-1a, 64 bits: stable across runs and builds (Swift's Hasher is seeded per process).
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in dataDirectory.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+        }
+        let hex = String(hash, radix: 16)
+        let key = (readable.isEmpty ? "" : readable + "-") + String(repeating: "0", count: 16 - hex.count) + hex
+        return relocationRoot + "/" + key
+    }
+
     var logPath: String { dataDirectory + "/postgres.log" }
 
     /// The libpq connection string (key=value form) for the receiver's database.
@@ -77,10 +134,9 @@ public final class EmbeddedPostgres: Sendable {
         let binaries = try PostgresBinaries.locate()
         let clusterUser = try ClusterUser.forCurrentProcess()
 
-        let socketPath = clusterDirectory + "/.s.PGSQL.5432"
-        guard socketPath.utf8.count <= Self.socketPathLimit else {
-            throw .socketPathTooLong(path: socketPath, limit: Self.socketPathLimit)
-        }
+        // Checked before anything is created, on the path the cluster has or would
+        // have in place; a relocated cluster's path is short (see relocationHome).
+        try checkSocketPath()
 
         try makeDirectory(dataDirectory, mode: clusterUser == nil ? 0o700 : 0o711)
         let lockFD: Int32
@@ -92,6 +148,7 @@ public final class EmbeddedPostgres: Sendable {
         }
         do throws(EmbeddedPostgresError) {
             try initializeIfNeeded(binaries: binaries, clusterUser: clusterUser)
+            try checkSocketPath()
             try stopOrphanedServer(binaries: binaries, clusterUser: clusterUser)
             let server = try launch(binaries: binaries, clusterUser: clusterUser)
             state.withLock { $0 = RunningState(server: server, lockFD: lockFD) }
@@ -106,8 +163,17 @@ public final class EmbeddedPostgres: Sendable {
             if state.withLock({ $0 == nil }) { close(lockFD) }
             throw error
         }
-        logger.info("embedded PostgreSQL ready", metadata: ["data-dir": "\(dataDirectory)"])
+        var metadata: Logger.Metadata = ["data-dir": "\(dataDirectory)"]
+        if isRelocated { metadata["cluster"] = "\(clusterDirectory)" }
+        logger.info("embedded PostgreSQL ready", metadata: metadata)
         return connectionString
+    }
+
+    private func checkSocketPath() throws(EmbeddedPostgresError) {
+        let socketPath = clusterDirectory + "/.s.PGSQL.5432"
+        guard socketPath.utf8.count <= Self.socketPathLimit else {
+            throw .socketPathTooLong(path: socketPath, limit: Self.socketPathLimit)
+        }
     }
 
     private func lockDataDirectory() throws(EmbeddedPostgresError) -> Int32 {
@@ -129,22 +195,28 @@ public final class EmbeddedPostgres: Sendable {
 
     private func initializeIfNeeded(binaries: PostgresBinaries, clusterUser: ClusterUser?) throws(EmbeddedPostgresError) {
         if access(clusterDirectory + "/PG_VERSION", F_OK) == 0 { return }
+        if let clusterUser, !isRelocated, !canReach(dataDirectory, as: clusterUser) {
+            try relocate(for: clusterUser)
+            if access(clusterDirectory + "/PG_VERSION", F_OK) == 0 { return }
+        }
         // initdb writes into a scratch directory renamed into place only when it
         // succeeded, so a run killed during initdb never leaves a half-made cluster.
-        let scratch = dataDirectory + "/pgdata.initializing"
+        let target = clusterDirectory
+        let scratch = target + ".initializing"
+        // A relocated cluster deleted by hand is made again where the link points.
+        if isRelocated { try makeSearchablePath((target as NSString).deletingLastPathComponent) }
         _ = try? ChildProcess.run(["/bin/rm", "-rf", scratch])
         try makeDirectory(scratch, mode: 0o700)
         if let clusterUser {
             guard chown(scratch, clusterUser.uid, clusterUser.gid) == 0 else {
                 throw .fileSystem(operation: "change the owner of", path: scratch, errno: errno)
             }
-            let probe = try ChildProcess.run(clusterUser.wrap(["/usr/bin/test", "-w", scratch]))
-            guard probe.status == 0 else {
+            guard canReach(scratch, as: clusterUser, write: true) else {
                 _ = try? ChildProcess.run(["/bin/rm", "-rf", scratch])
-                throw .dataDirectoryUnreachable(path: dataDirectory, user: clusterUser.name)
+                throw .dataDirectoryUnreachable(path: (target as NSString).deletingLastPathComponent, user: clusterUser.name)
             }
         }
-        logger.info("initializing the embedded PostgreSQL cluster", metadata: ["data-dir": "\(dataDirectory)"])
+        logger.info("initializing the embedded PostgreSQL cluster", metadata: ["data-dir": "\(dataDirectory)", "cluster": "\(target)"])
         let initdb = clusterUser.wrapIfNeeded([
             binaries.initdb, "--pgdata=\(scratch)", "--username=\(Self.superuserName)",
             "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8",
@@ -153,8 +225,50 @@ public final class EmbeddedPostgres: Sendable {
         guard result.status == 0 else {
             throw .commandFailed(command: "initdb", status: result.status, output: result.output)
         }
-        guard rename(scratch, clusterDirectory) == 0 else {
-            throw .fileSystem(operation: "rename to pgdata", path: scratch, errno: errno)
+        guard rename(scratch, target) == 0 else {
+            throw .fileSystem(operation: "rename to \(target)", path: scratch, errno: errno)
+        }
+    }
+
+    /// Whether the cluster user can search `path` (every parent included), or write it.
+    private func canReach(_ path: String, as user: ClusterUser, write: Bool = false) -> Bool {
+        (try? ChildProcess.run(user.wrap(["/usr/bin/test", write ? "-w" : "-x", path])))?.status == 0
+    }
+
+    /// Places the cluster in `relocationHome` and links `<data dir>/pgdata` to it.
+    /// A cluster already there (made for this data directory by an earlier run whose
+    /// link was lost) is used again rather than replaced: data is never thrown away
+    /// here.
+    private func relocate(for user: ClusterUser) throws(EmbeddedPostgresError) {
+        let home = relocationHome
+        let record = home + "/data-dir"
+        try makeSearchablePath(home)
+        if let recorded = try? String(contentsOfFile: record, encoding: .utf8),
+           recorded.trimmingCharacters(in: .newlines) != dataDirectory {
+            throw .relocationTaken(path: home, owner: recorded.trimmingCharacters(in: .newlines), dataDirectory: dataDirectory)
+        }
+        do {
+            try (dataDirectory + "\n").write(toFile: record, atomically: true, encoding: .utf8)
+        } catch {
+            throw .fileSystem(operation: "write", path: record, errno: EACCES)
+        }
+        let target = home + "/pgdata"
+        rmdir(clusterLink)  // an empty directory left in place by hand; anything else makes symlink fail
+        guard symlink(target, clusterLink) == 0 else {
+            throw .fileSystem(operation: "create the symbolic link", path: clusterLink, errno: errno)
+        }
+        if access(target + "/PG_VERSION", F_OK) == 0 {
+            logger.notice("""
+                the system user \(user.name), which runs the embedded cluster, cannot reach \(dataDirectory); \
+                using the cluster an earlier run placed in \(target) for it, linked from \(clusterLink) \
+                (to start from an empty database instead, stop the server and delete both)
+                """)
+        } else {
+            logger.notice("""
+                the system user \(user.name), which runs the embedded cluster, cannot reach \(dataDirectory) \
+                (a parent directory is not searchable by it); the cluster's files go to \(target), \
+                linked from \(clusterLink)
+                """)
         }
     }
 
@@ -298,6 +412,16 @@ public final class EmbeddedPostgres: Sendable {
 
     // MARK: Helpers
 
+    /// Creates the missing levels of `path` searchable by every user (mode 0711,
+    /// whatever the umask): the cluster user must traverse them to its own directory.
+    private func makeSearchablePath(_ path: String) throws(EmbeddedPostgresError) {
+        var level = ""
+        for component in path.split(separator: "/") {
+            level += "/" + component
+            if access(level, F_OK) != 0 { try makeDirectory(level, mode: 0o711) }
+        }
+    }
+
     private func makeDirectory(_ path: String, mode: mode_t) throws(EmbeddedPostgresError) {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
@@ -314,7 +438,7 @@ public final class EmbeddedPostgres: Sendable {
         return log.split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
     }
 
-    static func absolutePath(_ path: String) -> String {
+    public static func absolutePath(_ path: String) -> String {
         var absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
         // Normalize "./" and trailing slashes; the socket path length depends on it.
         absolute = URL(fileURLWithPath: absolute).standardizedFileURL.path

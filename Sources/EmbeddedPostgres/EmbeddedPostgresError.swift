@@ -12,6 +12,7 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible, Equatable {
     case clusterUserMissing(String)
     case dataDirectoryUnreachable(path: String, user: String)
     case dataDirectoryInUse(path: String, holder: String)
+    case relocationTaken(path: String, owner: String, dataDirectory: String)
     case fileSystem(operation: String, path: String, errno: Int32)
     case spawnFailed(String, errno: Int32)
     case commandFailed(command: String, status: Int32, output: String)
@@ -46,9 +47,15 @@ public enum EmbeddedPostgresError: Error, CustomStringConvertible, Equatable {
                 """
         case .dataDirectoryUnreachable(let path, let user):
             return """
-                The embedded cluster runs as the system user '\(user)', which cannot reach \(path): \
-                a parent directory is not searchable by it. Choose a --data-dir it can reach \
-                (for example under /var/lib or /tmp), or make the parents searchable (chmod o+x).
+                The embedded cluster runs as the system user '\(user)', which cannot write in \(path) \
+                (a parent directory is not searchable by it, or the file system refuses it). \
+                Make it reachable (chmod o+x on the parents), or choose another --data-dir.
+                """
+        case .relocationTaken(let path, let owner, let dataDirectory):
+            return """
+                The cluster of \(dataDirectory) should go to \(path), but that directory holds the \
+                cluster of \(owner) (its data-dir file says so). Use another --data-dir, or delete \
+                \(path) if \(owner) is no longer used.
                 """
         case .dataDirectoryInUse(let path, let holder):
             return """

@@ -154,6 +154,16 @@ extension HTTPServer {
             self.write = write
             self.lingeringClose = lingeringClose
         }
+
+        /// The seconds a kept-alive response announces in `Keep-Alive: timeout=`: a little
+        /// below ``idle`` (by a quarter of it, at most 5 s, rounded down to whole seconds), so
+        /// that a pooled client drops an idle connection before the server closes it and never
+        /// sends a request into a connection that is being closed. 60 s idle → 55.
+        public var announcedKeepAliveSeconds: Int {
+            let idleMillis = idle.components.seconds * 1000 + idle.components.attoseconds / 1_000_000_000_000_000
+            let margin = min(5000, idleMillis / 4)
+            return Int(max(0, (idleMillis - margin) / 1000))
+        }
     }
 }
 

@@ -76,6 +76,15 @@ import Synchronization
 /// deadline: O(1) arm/cancel, expiry inspects list heads, and `epoll_wait`'s timeout is the
 /// earliest head. No timer objects.
 ///
+/// **Keep-alive and conditional GET.** A response on a connection the server keeps open says
+/// `Connection: keep-alive` and `Keep-Alive: timeout=<seconds>`, a little below the idle
+/// timeout (``Timeouts/announcedKeepAliveSeconds``), so that pooled clients (Apache HttpClient,
+/// `HttpURLConnection`) retire an idle connection before the server closes it; a response on a
+/// connection about to close says `Connection: close`. A `GET` or `HEAD` whose handler answers
+/// `200` with an `ETag` that the request's `If-None-Match` names goes out as `304 Not
+/// Modified` with that `ETag` and no body (``ConditionalGET``, RFC 9110 §13.1.2, §13.2.2):
+/// handlers only set `ETag`.
+///
 /// **Hot path.** Per request: one `read`, one `send`, a share of one `epoll_wait`; a handful
 /// of allocations. Nothing touched per request is shared between loops (each loop has its own
 /// route tree, status-line table, metric objects and request-id generator), because Swift

@@ -131,6 +131,13 @@ struct ConnectionState: ~Copyable {
 
     static let closedError = PostgresError(kind: .connectionLost, message: "the connection is closed")
 
+    /// Whether the server cancelled a wait for the synchronous standby since the last
+    /// call (see ``NoticeReceiver/canceledSynchronousReplicationWait``); clears it.
+    func takeCanceledSynchronousReplicationWait() -> Bool {
+        defer { notices.canceledSynchronousReplicationWait = false }
+        return notices.canceledSynchronousReplicationWait
+    }
+
     // MARK: State
 
     var isHealthy: Bool {

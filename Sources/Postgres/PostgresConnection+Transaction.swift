@@ -96,6 +96,7 @@ extension PostgresConnection {
     @discardableResult
     public func commit(after queries: [PostgresQuery]) throws(PostgresError) -> [PostgresRows] {
         try checkCommittable()
+        _ = takeCanceledSynchronousReplicationWait()
         let rows: [PostgresRows]
         do throws(PostgresError) {
             rows = try pipeline(queries + [PostgresQuery(sql: "COMMIT")])
@@ -106,6 +107,7 @@ extension PostgresConnection {
             throw error
         }
         if let last = rows.last { try Self.checkCommitted(last) }
+        try checkReplicated()
         return Array(rows.dropLast())
     }
 
@@ -143,11 +145,30 @@ extension PostgresConnection {
 
     private func commit() throws(PostgresError) {
         try checkCommittable()
+        _ = takeCanceledSynchronousReplicationWait()
         do throws(PostgresError) {
             try Self.checkCommitted(try command("COMMIT"))
         } catch let error where error.isConnectionLost {
             throw Self.commitOutcomeUnknown(error)
         }
+        try checkReplicated()
+    }
+
+    /// With a synchronous standby (`synchronous_commit` on, `synchronous_standby_names`
+    /// set), `COMMIT` returns once the standby has the transaction. If that wait is
+    /// cancelled (a cancel request: `pg_cancel_backend`, a tool; `statement_timeout`
+    /// does not end it), PostgreSQL still answers success, with the WARNING "canceling wait for
+    /// synchronous replication": the transaction is committed on the primary only, and
+    /// a failover to the standby would lose it. That is not a commit to acknowledge:
+    /// it is reported as `.commitOutcomeUnknown`, so the caller answers as for a commit
+    /// cut off (a retry with the same key is safe and finds what was committed).
+    private func checkReplicated() throws(PostgresError) {
+        guard takeCanceledSynchronousReplicationWait() else { return }
+        logger.warning("COMMIT returned without the synchronous standby's confirmation; reporting the outcome as unknown")
+        throw PostgresError(
+            kind: .commitOutcomeUnknown,
+            message: "COMMIT returned before the synchronous standby confirmed it (the wait was cancelled): the transaction is on the primary only, and a failover may lose it"
+        )
     }
 
     /// Throws unless a transaction is open and has not failed (then rolling it back).

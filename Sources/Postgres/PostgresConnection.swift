@@ -134,6 +134,11 @@ public final class PostgresConnection: Sendable {
         return try body()
     }
 
+    /// See ``ConnectionState/takeCanceledSynchronousReplicationWait()``.
+    func takeCanceledSynchronousReplicationWait() -> Bool {
+        state.withLock { $0.takeCanceledSynchronousReplicationWait() }
+    }
+
     // MARK: For the pool
 
     /// See ``ConnectionState/checkAliveAfterIdle()``.

@@ -20,6 +20,8 @@ public struct PostgresError: Error, Sendable, CustomStringConvertible {
         case connectionLost
         /// The connection broke while `COMMIT` was in flight: the transaction may have
         /// committed or not, and nobody can tell from here. Never report success for such a request.
+        /// Also when `COMMIT` stopped waiting for the synchronous standby (committed on
+        /// the primary only, which a failover may lose).
         case commitOutcomeUnknown
         /// No pooled connection became free within the pool's acquire timeout.
         case poolTimeout

@@ -85,6 +85,8 @@ public final class ReceiverService: Sendable {
     private let rateLimiter: ClientRateLimiter?
     private let changeWaiters: ChangeWaiters
     private let maintenance: EventMaintenance
+    /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
+    private let readerUse = ReaderUseRecorder()
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
@@ -142,7 +144,7 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(
             database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
             saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
-            logger: logger, changeWaiters: changeWaiters)
+            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint, collectionPath: "/v1/prospects").register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)

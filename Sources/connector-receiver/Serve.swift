@@ -96,7 +96,7 @@ struct Serve: ParsableCommand {
     var adminTokenFile: String?
 
     @Option(help: ArgumentHelp(
-        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
+        "Public base URL at which the Connector reaches this server, e.g. https://receiver.example.com: the default connection of new clients, here and on the turn-up sheets of `turnup add` run beside this server on the embedded default. (env: RECEIVER_PUBLIC_URL, default http://<host>:<port>)",
         valueName: "url"))
     var publicURL: String?
 
@@ -147,6 +147,21 @@ struct Serve: ParsableCommand {
         try server.start()
         service.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
+        // `turnup add` beside this server reads its public URL from the data directory;
+        // written before the "listening" line, so whoever sees that line finds the file.
+        // A wildcard listen address is no address to give a Connector: nothing is written.
+        let urlFileDirectory = handle.embedded?.dataDirectory
+        let knownPublicConnection = admin.publicConnection
+            ?? (["0.0.0.0", "::"].contains(settings.server.host) ? nil : ownAddress.withLock { $0 })
+        if let urlFileDirectory, let knownPublicConnection {
+            do {
+                try ServeURLFile.write(knownPublicConnection.baseURL, dataDirectory: urlFileDirectory)
+            } catch {
+                logger.warning("could not write \(ServeURLFile.path(dataDirectory: urlFileDirectory)): \(error); `turnup add` will not know this server's URL")
+            }
+        }
+        defer { if let urlFileDirectory { ServeURLFile.remove(dataDirectory: urlFileDirectory) } }
+
         let address = server.boundAddress.map { "\($0)" } ?? "\(settings.server.host):\(settings.server.port)"
         logger.notice("connector-receiver listening on http://\(address)")
         if let source = admin.tokenSource {
@@ -157,6 +172,14 @@ struct Serve: ParsableCommand {
             }
         } else {
             logger.notice("admin API is off: no RECEIVER_ADMIN_TOKEN, RECEIVER_ADMIN_TOKEN_FILE or --admin-token-file; every /admin/v1 request answers 404")
+        }
+
+        if (logging.logFormat ?? Environment.value("RECEIVER_LOG_FORMAT") ?? "text").lowercased() == "text" {
+            ServeNextSteps(
+                local: ownAddress.withLock { $0 }, adminTokenSource: admin.tokenSource, servesOpenAPI: openAPIDocument != nil,
+                turnupDatabaseFlags: ServeNextSteps.turnupDatabaseFlags(
+                    dataDir: database.dataDir ?? Environment.value("RECEIVER_DATA_DIR"), embedded: handle.embedded != nil)
+            ).print()
         }
 
         let signal = ShutdownSignals.wait()

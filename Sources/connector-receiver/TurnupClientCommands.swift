@@ -37,7 +37,7 @@ struct TurnupAdd: ParsableCommand {
     var disabledClubs: [String] = []
 
     @Option(help: ArgumentHelp(
-        "The public base URL at which the Connector reaches this receiver for the client. (default: RECEIVER_PUBLIC_URL, else http://RECEIVER_HOST:RECEIVER_PORT, i.e. http://127.0.0.1:8080)",
+        "The public base URL at which the Connector reaches this receiver for the client. (default: RECEIVER_PUBLIC_URL, else the public URL of the `serve` running on --data-dir; else not known, which the sheet says)",
         valueName: "url"))
     var connection: String?
 
@@ -66,7 +66,8 @@ struct TurnupAdd: ParsableCommand {
             "clubs": .array(clubList),
             "options": .object(try TurnupClientFlags.options(options)),
         ]
-        let defaultConnection = try TurnupClientFlags.connection(connection) ?? TurnupClientFlags.defaultConnection()
+        let fallback = connection == nil ? try TurnupDefaultConnection.resolve(common.database) : nil
+        let defaultConnection = try TurnupClientFlags.connection(connection) ?? fallback!.connection
         let request: TurnUpRequest
         switch TurnUpRequest.parse(body, defaultConnection: defaultConnection) {
         case .success(let parsed): request = parsed
@@ -78,15 +79,19 @@ struct TurnupAdd: ParsableCommand {
         }) { session in
             try ClientStore.turnUp(request, by: session.audit, on: session.connection)
         }
+        let unknownNote = fallback?.unknownNote(clientId: clientId) ?? []
         if common.json {
             TurnupPrint.json(turnedUp.json)
+            unknownNote.forEach { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
             return
         }
         let client = turnedUp.client
         print("Turned up client \(client.clientId) (\(client.name)).")
         print("")
-        TurnupClientText.printSheet(client, password: turnedUp.credential.password)
+        TurnupClientText.printSheet(
+            client, password: turnedUp.credential.password, baseURL: unknownNote.isEmpty ? nil : TurnupDefaultConnection.unknownSheetValue)
         print("")
+        if !unknownNote.isEmpty { unknownNote.forEach { print($0) }; print("") }
         print("The password is shown only this once; the receiver keeps only a hash of it. Send it over a")
         print("secure channel. If it is lost, issue a new one: connector-receiver turnup rotate \(client.clientId)")
     }
@@ -248,19 +253,6 @@ enum TurnupClientFlags {
         }
     }
 
-    /// `serve`'s default public URL, as the environment configures it.
-    static func defaultConnection() throws -> ClientConnection {
-        if let url = Environment.value("RECEIVER_PUBLIC_URL") {
-            switch ClientConnection.parse(url: url) {
-            case .success(let connection): return connection
-            case .failure(let error): throw TurnupError("RECEIVER_PUBLIC_URL: \(error.description).")
-            }
-        }
-        let host = Environment.value("RECEIVER_HOST") ?? "127.0.0.1"
-        let port = Environment.value("RECEIVER_PORT").flatMap(Int.init) ?? 8080
-        return ClientConnection(scheme: "http", host: host, port: port)
-    }
-
     /// Applies a merge patch through the same path as `PATCH /admin/v1/clients/{id}`.
     static func patch(
         _ clientId: String, _ patch: JSONObject, common: TurnupOptions, message: (ClientRecord, ClientRecord) -> String
@@ -287,12 +279,13 @@ enum TurnupClientFlags {
 
 /// A client as text.
 enum TurnupClientText {
-    static func printSheet(_ client: ClientRecord, password: String) {
+    /// - Parameter baseURL: shown instead of the client's when that is not a known address.
+    static func printSheet(_ client: ClientRecord, password: String, baseURL: String? = nil) {
         let sheet = client.turnUpSheet
         print("Turn-up sheet for the Connector's team")
         print("--------------------------------------")
         print("Client ID:  \(sheet.clientId)")
-        print("Base URL:   \(sheet.baseURL)")
+        print("Base URL:   \(baseURL ?? sheet.baseURL)")
         let idWidth = client.clubs.map(\.clubId.count).max() ?? 0
         for (index, club) in client.clubs.enumerated() {
             let label = index == 0 ? "Club IDs:   " : "            "

@@ -58,6 +58,9 @@ import Glibc
                 let owner = try FileManager.default.attributesOfItem(atPath: path + "/pgdata")[.ownerAccountName] as? String
                 #expect(owner == "postgres")
             }
+            // postgres can reach /tmp/…: the cluster stays in the data directory.
+            #expect(!cluster.isRelocated)
+            #expect(cluster.clusterDirectory == path + "/pgdata")
 
             cluster.stop()
             #expect(!isRunning(pid))
@@ -147,6 +150,97 @@ import Glibc
             #expect(try query(url, "SELECT 1", as: Int.self) == 1)
             #expect(!FileManager.default.fileExists(atPath: path + "/pgdata.initializing"))
         }
+    }
+
+    /// As root, under a home no other user may search (mode 700, as /root is), the
+    /// cluster goes where the postgres user can reach it, and the data directory
+    /// links to it: found again by the next start, and again when the link is lost.
+    @Test(.enabled(if: geteuid() == 0, "only root's cluster runs as another user"))
+    func placesTheClusterWhereThePostgresUserCanReachItUnderAPrivateHome() throws {
+        let scratch = "/tmp/cr-embedded-home-" + UUID().uuidString.prefix(8).lowercased()
+        let home = scratch + "/home"
+        let relocationRoot = scratch + "/var/clusters"
+        try FileManager.default.createDirectory(atPath: home + "/clone", withIntermediateDirectories: true)
+        chmod(scratch, 0o755)
+        chmod(home, 0o700)
+        defer {
+            for directory in [relocationRoot] {
+                let clusters = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+                for cluster in clusters {
+                    if let pid = try? String(contentsOfFile: "\(directory)/\(cluster)/pgdata/postmaster.pid", encoding: .utf8)
+                        .split(separator: "\n").first.flatMap({ pid_t($0) }) {
+                        kill(pid, SIGQUIT)
+                        usleep(200_000)
+                    }
+                }
+            }
+            try? FileManager.default.removeItem(atPath: scratch)
+        }
+        let dataDirectory = home + "/clone/.data"
+
+        let first = EmbeddedPostgres(dataDirectory: dataDirectory, relocationRoot: relocationRoot, logger: Self.logger)
+        let url = try first.start()
+        let target = first.relocationHome + "/pgdata"
+        #expect(first.isRelocated)
+        #expect(first.clusterDirectory == target)
+        #expect(target.hasPrefix(relocationRoot + "/clone-data-"))
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dataDirectory + "/pgdata") == target)
+        #expect(try String(contentsOfFile: first.relocationHome + "/data-dir", encoding: .utf8) == dataDirectory + "\n")
+        #expect(FileManager.default.fileExists(atPath: target + "/.s.PGSQL.5432"))
+        #expect(try FileManager.default.attributesOfItem(atPath: target)[.ownerAccountName] as? String == "postgres")
+        #expect(try FileManager.default.attributesOfItem(atPath: target)[.posixPermissions] as? Int == 0o700)
+        // The lock and the log stay in the data directory.
+        #expect(FileManager.default.fileExists(atPath: dataDirectory + "/receiver.lock"))
+        #expect(FileManager.default.fileExists(atPath: dataDirectory + "/postgres.log"))
+        let connection = try PostgresConnection.connect(try PostgresConfiguration(url: url), logger: Self.logger)
+        try connection.execute("CREATE TABLE kept (value text)")
+        try connection.execute("INSERT INTO kept VALUES ('first run')")
+        connection.close()
+        first.stop()
+
+        // The next start follows the link.
+        let second = EmbeddedPostgres(dataDirectory: dataDirectory, relocationRoot: relocationRoot, logger: Self.logger)
+        let secondURL = try second.start()
+        #expect(second.clusterDirectory == target)
+        #expect(try query(secondURL, "SELECT value FROM kept", as: String.self) == "first run")
+        second.stop()
+
+        // A lost link (the data directory deleted and made again) finds the same cluster.
+        try FileManager.default.removeItem(atPath: dataDirectory)
+        let third = EmbeddedPostgres(dataDirectory: dataDirectory, relocationRoot: relocationRoot, logger: Self.logger)
+        let thirdURL = try third.start()
+        defer { third.stop() }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: dataDirectory + "/pgdata") == target)
+        #expect(try query(thirdURL, "SELECT value FROM kept", as: String.self) == "first run")
+    }
+
+    @Test(.enabled(if: geteuid() == 0, "only root's cluster runs as another user"))
+    func refusesAPlaceHoldingAnotherDataDirectorysCluster() throws {
+        let scratch = "/tmp/cr-embedded-home-" + UUID().uuidString.prefix(8).lowercased()
+        defer { try? FileManager.default.removeItem(atPath: scratch) }
+        try FileManager.default.createDirectory(atPath: scratch + "/home", withIntermediateDirectories: true)
+        chmod(scratch + "/home", 0o700)
+        let cluster = EmbeddedPostgres(dataDirectory: scratch + "/home/.data", relocationRoot: scratch + "/clusters", logger: Self.logger)
+        try FileManager.default.createDirectory(atPath: cluster.relocationHome, withIntermediateDirectories: true)
+        try "/somewhere/else/.data\n".write(toFile: cluster.relocationHome + "/data-dir", atomically: true, encoding: .utf8)
+        #expect {
+            try cluster.start()
+        } throws: { error in
+            "\(error)".contains("holds the cluster of /somewhere/else/.data") && "\(error)".contains("Use another --data-dir")
+        }
+        #expect(cluster.serverPID == nil)
+    }
+
+    @Test func relocationPathsAreShortStableAndDistinct() {
+        let long = "/root/" + String(repeating: "a-very-long-directory-name/", count: 8) + ".data"
+        let cluster = EmbeddedPostgres(dataDirectory: long, logger: Self.logger)
+        #expect(cluster.relocationHome.hasPrefix(EmbeddedPostgres.defaultRelocationRoot + "/"))
+        #expect((cluster.relocationHome + "/pgdata/.s.PGSQL.5432").utf8.count <= EmbeddedPostgres.socketPathLimit)
+        #expect(cluster.relocationHome == EmbeddedPostgres(dataDirectory: long, logger: Self.logger).relocationHome)
+        let other = EmbeddedPostgres(dataDirectory: "/root/clone/.data", logger: Self.logger)
+        let sibling = EmbeddedPostgres(dataDirectory: "/root/clone2/../clone/.data2", logger: Self.logger)
+        #expect(other.relocationHome != sibling.relocationHome)
+        #expect(other.relocationHome.hasPrefix(EmbeddedPostgres.defaultRelocationRoot + "/clone-data-"))
     }
 
     @Test func reportsMissingBinariesWithTheInstallCommand() {

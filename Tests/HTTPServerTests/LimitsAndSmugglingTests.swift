@@ -484,7 +484,7 @@ extension EndToEnd {
                 let response = try client.readResponse()
                 #expect(response.status == 200, "\(testCase.name)")
                 #expect(response.text == testCase.body, "\(testCase.name)")
-                #expect(response.header("Connection") == nil, "\(testCase.name): keep-alive")
+                #expect(response.header("Connection") == "keep-alive", "\(testCase.name): keep-alive")
                 let next = try client.readResponse()
                 #expect(next.status == 200, "\(testCase.name): the next request on the connection")
                 #expect(next.text == "hello", "\(testCase.name): the next request on the connection")

@@ -53,6 +53,8 @@ import Testing
         #expect(Problem.from(PostgresError(kind: .connectionLost, message: "gone"))?.type == Self.urn + "database-unavailable")
         #expect(Problem.from(PostgresError(kind: .server, message: "canceled", code: .queryCanceled))?.status.code == 503)
         #expect(Problem.from(PostgresError(kind: .commitOutcomeUnknown, message: "lost"))?.type == Self.urn + "outcome-unknown")
+        #expect(Problem.from(PostgresError(kind: .server, message: "read-only", code: .readOnlySQLTransaction))?.status.code == 503,
+                "a standby reached during a failover: retry, the primary is elsewhere")
         #expect(Problem.from(PostgresError(kind: .server, message: "syntax", code: SQLState("42601"))) == nil,
                 "a fault of the server is not the caller's to retry")
     }

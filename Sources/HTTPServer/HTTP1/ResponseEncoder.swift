@@ -6,7 +6,8 @@ import HTTPTypes
 struct ResponseEncoder {
     /// What the `Connection` field must say (RFC 9112 §9.3, §9.6).
     enum ConnectionField {
-        /// HTTP/1.1 persistent: nothing to say.
+        /// HTTP/1.1 persistent: nothing to say, beyond the `Keep-Alive` timeout when one is
+        /// announced.
         case none
         /// HTTP/1.0 persistent: must be announced.
         case keepAlive
@@ -21,8 +22,19 @@ struct ResponseEncoder {
     private(set) var dateLine: [UInt8] = []
     private var dateSecond = -1
     private let serverLine: [UInt8]
+    /// What a kept-alive response says about its connection: `Connection: keep-alive` and
+    /// `Keep-Alive: timeout=<seconds>`, so pooled clients drop the idle connection before the
+    /// server closes it; empty when no timeout is announced.
+    private let keepAliveLines: [UInt8]
 
-    init(serverName: String?) {
+    /// - Parameter keepAliveTimeout: the seconds announced in `Keep-Alive: timeout=` on
+    ///   responses whose connection stays open; nil announces nothing.
+    init(serverName: String?, keepAliveTimeout: Int? = nil) {
+        if let keepAliveTimeout {
+            keepAliveLines = Array("Connection: keep-alive\r\nKeep-Alive: timeout=\(max(0, keepAliveTimeout))\r\n".utf8)
+        } else {
+            keepAliveLines = []
+        }
         if let serverName, !serverName.isEmpty {
             let legal = serverName.utf8.map { $0 < 0x20 || $0 == 0x7F ? 0x20 : $0 }
             serverLine = Array("Server: ".utf8) + legal + [ASCII.cr, ASCII.lf]
@@ -65,8 +77,13 @@ struct ResponseEncoder {
             out.append(ASCII.lf)
         }
         switch connection {
-        case .none: break
-        case .keepAlive: out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+        case .none: out.append(contentsOf: keepAliveLines)
+        case .keepAlive:
+            if keepAliveLines.isEmpty {
+                out.append(contentsOf: "Connection: keep-alive\r\n".utf8)
+            } else {
+                out.append(contentsOf: keepAliveLines)
+            }
         case .close: out.append(contentsOf: "Connection: close\r\n".utf8)
         }
         out.append(contentsOf: "X-Request-Id: ".utf8)

@@ -21,6 +21,9 @@ final class Connection {
         let omitBody: Bool
         let keepAlive: Bool
         let version: HTTPVersion
+        /// The `If-None-Match` of a `GET`/`HEAD`, for the conditional-GET step
+        /// (``ConditionalGET``) once the response arrives.
+        let ifNoneMatch: String?
         /// The queued handler run, to withdraw it if it waits too long or the connection
         /// closes before a worker picks it up; nil for a response the handler deferred
         /// (``DeferredResponse``), which nothing here can withdraw.

@@ -43,6 +43,7 @@ extension EventLoop {
         let requestID = incomingRequestID(request.headerFields) ?? requestIDs.make()
         let keepAlive = parsed.keepAlive && !shuttingDown && !connection.peerClosed
         let omitBody = request.method == .head
+        let ifNoneMatch = ConditionalGET.candidate(request)
         switch routes.match(method: request.method, rawPath: request.rawPath) {
         case .notFound:
             writeResponse(
@@ -69,14 +70,17 @@ extension EventLoop {
                         version: request.version)
                     return
                 }
-                let response = Self.invoke(route.handler, request, &context)
+                var response = Self.invoke(route.handler, request, &context)
                 if context.deferredResponse != nil {
                     // Paused until the deferred response arrives, as for a worker's.
                     connection.inFlight = Connection.InFlight(
                         requestID: requestID, method: request.method.rawValue, path: request.path,
                         routeIndex: route.index, startNanos: start, omitBody: omitBody, keepAlive: keepAlive,
-                        version: request.version, job: nil)
+                        version: request.version, ifNoneMatch: ifNoneMatch, job: nil)
                     return
+                }
+                if ifNoneMatch != nil {
+                    response = ConditionalGET.apply(method: request.method, ifNoneMatch: ifNoneMatch, to: response)
                 }
                 writeResponse(
                     connection, response, requestID: requestID, method: request.method.rawValue, path: request.path,
@@ -109,7 +113,7 @@ extension EventLoop {
                 connection.inFlight = Connection.InFlight(
                     requestID: requestID, method: request.method.rawValue, path: request.path,
                     routeIndex: route.index, startNanos: start, omitBody: omitBody, keepAlive: keepAlive,
-                    version: request.version, job: job)
+                    version: request.version, ifNoneMatch: ifNoneMatch, job: job)
             case .queueFull:
                 shed(
                     connection, reason: .queueFull, requestID: requestID, method: request.method.rawValue,
@@ -181,6 +185,11 @@ extension EventLoop {
 
     /// A worker's response for the connection's in-flight request.
     func finish(_ connection: Connection, response: Response, inFlight: Connection.InFlight) {
+        var response = response
+        if let ifNoneMatch = inFlight.ifNoneMatch {
+            response = ConditionalGET.apply(
+                method: inFlight.omitBody ? .head : .get, ifNoneMatch: ifNoneMatch, to: response)
+        }
         writeResponse(
             connection, response, requestID: inFlight.requestID, method: inFlight.method, path: inFlight.path,
             routeIndex: inFlight.routeIndex, start: inFlight.startNanos, omitBody: inFlight.omitBody,

@@ -89,7 +89,8 @@ final class EventLoop {
         self.admissionCheck = shared.configuration.admission.check
         self.timerDurations = durations
         self.readBuffer = .allocate(byteCount: Self.readBufferSize, alignment: 16)
-        self.encoder = ResponseEncoder(serverName: shared.configuration.serverName)
+        self.encoder = ResponseEncoder(
+            serverName: shared.configuration.serverName, keepAliveTimeout: timeouts.announcedKeepAliveSeconds)
         self.metrics = LoopMetrics(enabled: shared.configuration.metrics, routes: routes.routes)
         output.reserveCapacity(64 * 1024)
     }

@@ -73,7 +73,9 @@ extension ReceiverError {
             self = .databaseUnavailable(detail: nil)
         case .server:
             switch error.code {
-            case .queryCanceled?, .adminShutdown?, .crashShutdown?, .cannotConnectNow?, .tooManyConnections?:
+            // A read-only session: a standby, reached during a failover through a URL
+            // without target_session_attrs=read-write; the primary is elsewhere, retry.
+            case .queryCanceled?, .adminShutdown?, .crashShutdown?, .cannotConnectNow?, .tooManyConnections?, .readOnlySQLTransaction?:
                 self = .databaseUnavailable(detail: nil)
             default:
                 return nil

@@ -25,6 +25,7 @@ struct AdminRoutes {
         let endpoint = AdminEndpoint(database: database, authenticator: authenticator)
         registerClients(in: &router, endpoint)
         registerStaff(in: &router, endpoint)
+        registerReaders(in: &router, endpoint)
         registerLogs(in: &router, endpoint)
     }
 

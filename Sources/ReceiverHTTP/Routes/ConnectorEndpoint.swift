@@ -42,6 +42,8 @@ struct ConnectorEndpoint {
     var logger = Logger(label: "connector-receiver")
     /// Readers of the change feed waiting for a change, told of each write that succeeds here.
     var changeWaiters: ChangeWaiters?
+    /// Records reader credentials' `lastUsedAt`; one per process, shared by every call.
+    var readerUse = ReaderUseRecorder()
 
     typealias Handler = @Sendable (ConnectorCall) throws -> Response
     /// A handler that may defer its response (`RequestContext.deferResponse()`).
@@ -79,7 +81,7 @@ struct ConnectorEndpoint {
     }
 
     private func wrap(recordsSyncErrors resource: SyncErrorResource?, _ handler: @escaping DeferringHandler) -> RequestHandler {
-        { [database, rateLimiter] request, context in
+        { [database, rateLimiter, readerUse] request, context in
             let operation = "\(request.method.rawValue) \(context.routeTemplate)"
             let requestID = context.requestID
             let parameters = context.parameters
@@ -89,6 +91,9 @@ struct ConnectorEndpoint {
                     // A reader credential reads: GET (and HEAD) only, whatever the route.
                     if client.role == .reader, request.method != .get, request.method != .head {
                         throw ReceiverError.readOnlyCredential
+                    }
+                    if client.role == .reader, let readerId = client.readerId {
+                        readerUse.recordUse(readerId: readerId, clientId: client.clientId, on: connection, logger: context.logger)
                     }
                     if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(client.clientId) {
                         throw ReceiverError.rateLimited(clientId: client.clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)

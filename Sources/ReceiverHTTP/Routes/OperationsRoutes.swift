@@ -1,6 +1,7 @@
 import HTTPServer
 import HTTPTypes
 import Postgres
+import ReceiverCore
 
 /// `/healthz`, `/readyz`, `/metrics`, `/openapi.yaml`: no authentication.
 struct OperationsRoutes {
@@ -19,13 +20,13 @@ struct OperationsRoutes {
 
         router.get("/readyz") { [database] _, context in
             do {
-                try database.withConnection { connection in
-                    _ = try connection.query("SELECT 1")
-                }
+                try database.withConnection { try DatabaseReadiness.check(on: $0) }
                 return .json(Self.readyBody)
-            } catch let error as PostgresError {
-                context.logger.warning("not ready: database unreachable", metadata: ["error": "\(error.kind)"])
-                throw Problem.databaseUnavailable(detail: "The database is unreachable; the receiver is not ready.")
+            } catch {
+                let problem = (error as? ReceiverError).map(Problem.init)
+                    ?? Problem.databaseUnavailable(detail: "The database is unreachable; the receiver is not ready.")
+                context.logger.warning("not ready", metadata: ["reason": "\(problem.detail ?? "")", "error": "\(error)"])
+                throw problem
             }
         }
 
