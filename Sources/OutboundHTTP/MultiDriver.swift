@@ -54,10 +54,9 @@ final class MultiDriver {
 
             startWaiting()
             var stillRunning: Int32 = 0
-            // Errors here (CURLM_OUT_OF_MEMORY, CURLM_INTERNAL_ERROR) concern the multi handle, not
-            // one transfer; the transfers it could not drive time out on their own timers.
-            _ = curl_multi_perform(multi, &stillRunning)
+            let performCode = curl_multi_perform(multi, &stillRunning)
             collectFinished()
+            if performCode != CURLM_OK { failRunning(performCode, in: "curl_multi_perform") }
             startWaiting()  // into the slots just freed; the next poll returns at once for them
             // Published before the completions run, so a completion already sees the new load.
             let mayWait = syncLoad()
@@ -70,6 +69,8 @@ final class MultiDriver {
                 pollCode = curl_multi_poll(multi, nil, 0, pollMilliseconds, nil)
             }
             if pollCode != CURLM_OK {
+                failRunning(pollCode, in: "curl_multi_poll")
+                deliverCompletions()
                 usleep(10_000)  // a broken poll must not turn the loop into a spin
             }
         }
@@ -167,8 +168,7 @@ final class MultiDriver {
             recycle(handle)
             completions.append((submission.completion, .failure(OutboundHTTPError(
                 kind: .other,
-                message: "libcurl could not start the request to \(submission.target.authority): \(MultiHandle.describe(code))",
-                curlCode: Int(code.rawValue)
+                message: "libcurl could not start the request to \(submission.target.authority): \(MultiHandle.describe(code))"
             ))))
             return
         }
@@ -207,6 +207,19 @@ final class MultiDriver {
         } else if let key = waitingHostOf.removeValue(forKey: id), let submission = waiting[key]?.remove(id) {
             leftWaiting += 1
             completions.append((submission.completion, .failure(.cancelled(target: submission.target, reason: reason))))
+        }
+    }
+
+    /// A failure of the multi handle itself (out of memory, an unusable poll) rather than of one
+    /// transfer: libcurl's timers may not have run, so no running transfer can be trusted to
+    /// end on its own. Each is answered with the code, where it happened, and taken off.
+    private func failRunning(_ code: CURLMcode, in call: String) {
+        for easy in Array(running.keys) {
+            guard let entry = remove(easy) else { continue }
+            completions.append((entry.completion, .failure(OutboundHTTPError(
+                kind: .other,
+                message: "the request to \(entry.transfer.target.authority) was abandoned: \(call) failed: \(MultiHandle.describe(code)) — whether the server received it is unknown"
+            ))))
         }
     }
 

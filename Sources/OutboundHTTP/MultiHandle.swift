@@ -43,8 +43,9 @@ final class MultiHandle: @unchecked Sendable {
         _ = curl_multi_wakeup(raw)
     }
 
-    /// `curl_multi_strerror`, for messages.
+    /// `curl_multi_strerror` and the number, for messages. (``OutboundHTTPError/curlCode`` holds
+    /// `CURLcode`s only, a different numbering, so a `CURLMcode` travels in the text.)
     static func describe(_ code: CURLMcode) -> String {
-        String(cString: curl_multi_strerror(code))
+        "\(String(cString: curl_multi_strerror(code))) (CURLMcode \(code.rawValue))"
     }
 }

@@ -104,8 +104,7 @@ public final class OutboundHTTPMultiClient: Sendable {
             guard code == CURLM_OK else {
                 throw OutboundHTTPError(
                     kind: .other,
-                    message: "libcurl refused \(name)=\(value): \(MultiHandle.describe(code))",
-                    curlCode: Int(code.rawValue)
+                    message: "libcurl refused \(name)=\(value): \(MultiHandle.describe(code))"
                 )
             }
         }
