@@ -144,6 +144,14 @@ public final class HTTPServer: Sendable {
         }
     }
 
+    /// Requests admitted and waiting for a worker right now.
+    var requestsWaitingForWorkers: Int {
+        state.withLock { state in
+            if case .running(let running) = state { return running.shared.workers.waitingCount }
+            return 0
+        }
+    }
+
     /// Connections open right now, across all loops.
     public var openConnections: Int {
         state.withLock { state in
