@@ -130,19 +130,26 @@ let package = Package(
             swiftSettings: strictSettings
         ),
 
+        // What the test targets share: the test database, log capture, free ports, test threads.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            path: "Tests/TestSupport",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "PostgresTests",
-            dependencies: ["Postgres", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["Postgres", "TestSupport", .product(name: "Logging", package: "swift-log")],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "EmbeddedPostgresTests",
-            dependencies: ["EmbeddedPostgres", "Postgres"],
+            dependencies: ["EmbeddedPostgres", "Postgres", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "HTTPServerTests",
-            dependencies: ["HTTPServer"],
+            dependencies: ["HTTPServer", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
@@ -153,13 +160,13 @@ let package = Package(
         // Runs the built `connector-receiver` executable: commands, embedded default, signals.
         .testTarget(
             name: "CommandLineTests",
-            dependencies: ["OutboundHTTP", "Postgres"],
+            dependencies: ["OutboundHTTP", "Postgres", "TestSupport"],
             swiftSettings: strictSettings
         ),
         .testTarget(
             name: "ReceiverTests",
             dependencies: [
-                "ReceiverHTTP", "ReceiverCore", "HTTPServer", "Postgres", "OutboundHTTP",
+                "ReceiverHTTP", "ReceiverCore", "HTTPServer", "Postgres", "OutboundHTTP", "TestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings

@@ -7,7 +7,9 @@
 #   test            the above plus the tools the test suite drives (openssl,
 #                   slowhttptest; pgbouncer, nginx, docker-compose for the topology test;
 #                   patroni, etcd-server and their Python clients for the failover test;
-#                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests)
+#                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests;
+#                   python3 with the standardwebhooks package from PyPI, the reference
+#                   verifier the webhook signatures are checked against)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
@@ -17,7 +19,7 @@ packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql cur
 case "$profile" in
     test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose
         patroni etcd-server python3-etcd python3-psycopg2
-        openjdk-17-jdk-headless junit5 libhttpclient-java) ;;
+        openjdk-17-jdk-headless junit5 libhttpclient-java python3-pip) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
     java) packages=(openjdk-17-jdk-headless) ;;
@@ -29,8 +31,24 @@ for package in "${packages[@]}"; do
     [ "$status" = "install ok installed" ] || missing+=("$package")
 done
 
+# The official Standard Webhooks verifier from PyPI, for the webhook signing tests, into the
+# python3 first on PATH (the one the tests run). Debian's own python3 refuses a plain
+# `pip install` (PEP 668), so a user install is the fallback there.
+python_packages() {
+    [ "$profile" = test ] || return 0
+    if python3 -c 'import standardwebhooks' 2>/dev/null; then
+        echo "bootstrap: python package standardwebhooks present"
+        return 0
+    fi
+    echo "bootstrap: installing standardwebhooks (pip)"
+    python3 -m pip install --quiet standardwebhooks 2>/dev/null \
+        || python3 -m pip install --quiet --user --break-system-packages standardwebhooks
+    python3 -c 'import standardwebhooks'
+}
+
 if [ ${#missing[@]} -eq 0 ]; then
     echo "bootstrap: system packages present (${packages[*]})"
+    python_packages
     exit 0
 fi
 
@@ -68,3 +86,5 @@ if [ -d /run/systemd/system ]; then
         echo "bootstrap: stopped and disabled the $service service the package started (the tests run their own)"
     done
 fi
+
+python_packages

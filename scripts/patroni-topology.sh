@@ -29,7 +29,9 @@ bindir=$(pg_config --bindir)
 run_as() {  # run_as USER COMMAND…: as that user when root, else as ourselves
     local user=$1
     shift
-    if [ "$(id -u)" -eq 0 ]; then runuser -u "$user" -- "$@"; else "$@"; fi
+    # From /: the user may not be able to enter the directory we run in (a clone under a
+    # mode-700 home), and PostgreSQL's programs and Python's multiprocessing need to.
+    if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u "$user" -- "$@"); else "$@"; fi
 }
 
 # Long-running processes as `postgres` when root: setpriv execs the command, so the
@@ -39,8 +41,9 @@ as_postgres=()
 if [ "$(id -u)" -eq 0 ]; then
     as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups env HOME=/var/lib/postgresql)
 fi
-# The launched process writes its own pid (the daemon's, whoever started it).
-launch='echo $$ >"$1"; shift; exec "$@"'
+# The launched process writes its own pid (the daemon's, whoever started it), and runs
+# from / (see run_as: Patroni's multiprocessing fails in a directory it cannot enter).
+launch='cd / && echo $$ >"$1" && shift && exec "$@"'
 
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
@@ -256,7 +259,7 @@ stop() {
     for file in "$dir"/receiver-*.pid; do
         [ -e "$file" ] && stop_pidfile "$file"
     done
-    local i
+    local i stopping=()
     for i in 1 2; do
         # Thaw a node a test froze (Patroni and its PostgreSQL), then stop both Patroni
         # at once (each stops its PostgreSQL).
@@ -267,8 +270,11 @@ stop() {
             for child in $(pgrep -P "$postmaster" 2>/dev/null || true); do kill -CONT "$child" 2>/dev/null || true; done
         fi
         stop_pidfile "$dir/node$i/patroni.pid" &
+        stopping+=($!)
     done
-    wait
+    # These two only: a bare `wait` would also wait for etcd when this shell started it
+    # (a failed start stops from its own EXIT trap), which never ends by itself.
+    wait "${stopping[@]}"
     for i in 1 2; do
         if [ -f "$dir/node$i/data/postmaster.pid" ]; then
             run_as postgres "$bindir/pg_ctl" --pgdata="$dir/node$i/data" --mode=immediate --wait --silent stop 2>/dev/null || true

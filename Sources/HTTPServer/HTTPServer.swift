@@ -15,8 +15,9 @@ import Synchronization
 ///     return .json(prospect.encoded())
 /// }
 /// let server = try HTTPServer(configuration: .init(port: 8080), router: router, logger: logger)
+/// TerminationSignals.install()   // before start(): the server's threads inherit the mask
 /// try server.start()
-/// let signal = SignalWaiter(signals: [SIGTERM, SIGINT]).wait()
+/// let signal = TerminationSignals.wait()
 /// server.shutdown(gracePeriod: .seconds(10))
 /// ```
 ///
@@ -140,6 +141,14 @@ public final class HTTPServer: Sendable {
             case .stopping(let address): return address
             case .idle, .stopped: return nil
             }
+        }
+    }
+
+    /// Requests admitted and waiting for a worker right now.
+    var requestsWaitingForWorkers: Int {
+        state.withLock { state in
+            if case .running(let running) = state { return running.shared.workers.waitingCount }
+            return 0
         }
     }
 

@@ -16,7 +16,8 @@ public struct RequestContext: Sendable {
 
     private let baseLogger: Logger
     private var requestLogger: Logger?
-    /// Where a deferred response goes; set by the server (nil in a context built by hand).
+    /// Where a deferred response goes; set by the server and by ``RouterTestClient`` (nil in a
+    /// context built by hand).
     var responder: Responder?
     /// Set once the handler has deferred its response.
     var deferredResponse: DeferredResponse?
@@ -26,8 +27,8 @@ public struct RequestContext: Sendable {
     /// object is completed, from any thread. For a handler whose answer waits on
     /// work it does not do itself, such as a batch it joined, so that no thread
     /// waits with it; the connection reads no further request until then. Once per
-    /// request. nil in a context not built by the server (a unit test): answer
-    /// directly there.
+    /// request. nil in a context built by hand (a unit test of one handler): answer
+    /// directly there; ``RouterTestClient`` builds contexts that can defer.
     public mutating func deferResponse() -> DeferredResponse? {
         precondition(deferredResponse == nil, "a request's response can be deferred once")
         guard let responder else { return nil }

@@ -1,8 +1,10 @@
 import CCurl
 import Synchronization
 
-/// Sends HTTP requests with libcurl: used to verify a client's connection (call its public URL
-/// the way the InTouch Connector would) and, later, to deliver events to club systems.
+/// Sends HTTP requests with libcurl, one blocking call at a time: used to verify a client's
+/// connection (call its public URL the way the InTouch Connector would). Many concurrent
+/// transfers — event delivery to club systems — go through ``OutboundHTTPMultiClient`` instead,
+/// which prepares requests the same way (`Transfer`).
 ///
 /// ## Threading
 /// ``send(_:)`` is synchronous and **blocks the calling thread** for up to the request's total
@@ -47,7 +49,7 @@ public final class OutboundHTTPClient: Sendable {
     /// - Throws: ``OutboundHTTPError`` when the request is invalid, the host does not resolve, the
     ///   connection fails or times out, TLS verification fails, or the response exceeds the limits.
     public func send(_ request: OutboundRequest) throws(OutboundHTTPError) -> OutboundResponse {
-        let target = try validate(request)
+        let target = try request.validate()
         guard CurlRuntime.isInitialized else {
             throw OutboundHTTPError(
                 kind: .other,
@@ -56,8 +58,9 @@ public final class OutboundHTTPClient: Sendable {
             )
         }
         let handle = try checkOutHandle()
-        defer { checkIn(handle) }
-        return try perform(request, target: target, on: handle)
+        defer { checkIn(handle) }  // resets the handle, after the transfer below is released
+        let transfer = try Transfer(request: request, target: target, handle: handle, configuration: configuration)
+        return try transfer.outcome(curl_easy_perform(handle.raw)).get()
     }
 
     /// Closes the idle handles and the connections they keep open. Requests in flight are not

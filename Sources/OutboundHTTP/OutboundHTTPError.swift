@@ -36,6 +36,13 @@ public struct OutboundHTTPError: Error, Sendable, CustomStringConvertible {
         case invalidResponse
         /// More redirects than the request allows.
         case tooManyRedirects
+        /// The transfer was cancelled before a response arrived: by the caller, or because the
+        /// client was closed (``OutboundHTTPMultiClient/close()``). Nothing is known about
+        /// whether the server received the request.
+        case cancelled
+        /// The client already holds as many waiting transfers as it may; nothing was sent.
+        /// Try again once some have completed.
+        case overloaded
         /// Anything else libcurl reports; see ``curlCode`` and ``curlErrorText``.
         case other
     }

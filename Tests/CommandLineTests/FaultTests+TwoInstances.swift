@@ -2,6 +2,7 @@ import Foundation
 import OutboundHTTP
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

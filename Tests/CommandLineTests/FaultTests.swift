@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -63,8 +64,7 @@ import Glibc
 
     /// Stops a cluster left running under `dataDirectory` and deletes the directory.
     static func removeEmbeddedCluster(_ dataDirectory: String) {
-        if let pid = (try? String(contentsOfFile: dataDirectory + "/pgdata/postmaster.pid", encoding: .utf8))?
-            .split(separator: "\n").first.flatMap({ pid_t($0) }) {
+        if let pid = postmasterPID(pgdata: dataDirectory + "/pgdata") {
             kill(pid, SIGQUIT)
             for _ in 0..<100 where kill(pid, 0) == 0 { usleep(50_000) }
         }

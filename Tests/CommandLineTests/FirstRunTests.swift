@@ -1,5 +1,6 @@
 import Foundation
 import OutboundHTTP
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -178,7 +179,7 @@ struct PrivateHome {
         let sources = ["Makefile", "migrations", "openapi.yaml"].map { Executable.repositoryRoot + "/" + $0 }
         for (from, to) in [(sources, clone), ([try Executable.path], clone + "/.build/release")] {
             let status = try spawnAndWait(["/bin/cp", "-R"] + from + [to], outputPath: "/dev/null")
-            guard status == 0 else { throw CommandLineTestError(description: "cp \(from) \(to) failed (\(status))") }
+            guard status == 0 else { throw TestSetupError(description: "cp \(from) \(to) failed (\(status))") }
         }
         self.owner = owner
         if let owner {
@@ -232,7 +233,7 @@ final class MakeRun {
         port = try freePort()
         logPath = "/tmp/cr-make-run-\(UUID().uuidString.prefix(8)).log"
         let output = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard output >= 0 else { throw CommandLineTestError(description: "cannot open \(logPath)") }
+        guard output >= 0 else { throw TestSetupError(description: "cannot open \(logPath)") }
         defer { close(output) }
         var command = ["/usr/bin/env", "--chdir=\(home.clone)", "-u", "DATABASE_URL", "-u", "RECEIVER_PUBLIC_URL", "-u", "RECEIVER_DATA_DIR", "-u", "MAKEFLAGS",
                        "make", "-o", "release", "run", "ARGS=--port \(port)"]
@@ -255,7 +256,7 @@ final class MakeRun {
         let cArguments = command.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         let spawned = posix_spawn(&pid, command[0], &actions, &attributes, cArguments, environ)
-        guard spawned == 0 else { throw CommandLineTestError(description: "cannot run \(command[0]): errno \(spawned)") }
+        guard spawned == 0 else { throw TestSetupError(description: "cannot run \(command[0]): errno \(spawned)") }
         self.pid = pid
     }
 
@@ -273,11 +274,11 @@ final class MakeRun {
             var status: Int32 = 0
             if waitpid(pid, &status, WNOHANG) == pid {
                 exitStatus = status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                throw CommandLineTestError(description: "make run exited with status \(exitStatus!):\n\(output)")
+                throw TestSetupError(description: "make run exited with status \(exitStatus!):\n\(output)")
             }
             usleep(100_000)
         }
-        throw CommandLineTestError(description: "make run did not start listening on port \(port) in time:\n\(output)")
+        throw TestSetupError(description: "make run did not start listening on port \(port) in time:\n\(output)")
     }
 
     func get(_ path: String) throws -> OutboundResponse {

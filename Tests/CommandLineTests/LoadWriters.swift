@@ -1,6 +1,7 @@
 import Foundation
 import OutboundHTTP
 import Synchronization
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -23,7 +24,7 @@ struct ConnectorCredentials: Sendable {
               let object = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any],
               let credentials = object["credentials"] as? [String: Any],
               let username = credentials["username"] as? String, let password = credentials["password"] as? String
-        else { throw CommandLineTestError(description: "turnup add failed: \(result.output)") }
+        else { throw TestSetupError(description: "turnup add failed: \(result.output)") }
         return ConnectorCredentials(username: username, password: password)
     }
 
@@ -126,7 +127,7 @@ final class LoadWriters: Sendable {
         stopping.store(true, ordering: .relaxed)
         for _ in 0..<threads {
             guard ended.wait(timeout: .now() + 90) == .success else {
-                throw CommandLineTestError(description: "a writer did not finish its request within 90 s")
+                throw TestSetupError(description: "a writer did not finish its request within 90 s")
             }
         }
     }
@@ -142,7 +143,7 @@ final class LoadWriters: Sendable {
             let acknowledged = saves.withLock { saves in saves.filter { $0.exchange.isSuccess && $0.exchange.started >= since }.map(\.exchange.finished) }
             if acknowledged.count >= count { return acknowledged.min()! }
             guard ContinuousClock.now < deadline else {
-                throw CommandLineTestError(description: "only \(acknowledged.count) of \(count) saves acknowledged within \(timeout)")
+                throw TestSetupError(description: "only \(acknowledged.count) of \(count) saves acknowledged within \(timeout)")
             }
             usleep(20_000)
         }
@@ -190,7 +191,7 @@ struct StoredProspects {
             guard exchange.status == 200,
                   let page = try? JSONSerialization.jsonObject(with: Data(exchange.body)) as? [String: Any],
                   let items = page["items"] as? [[String: Any]]
-            else { throw CommandLineTestError(description: "listing prospects failed: \(exchange.status) \(String(decoding: exchange.body, as: UTF8.self))") }
+            else { throw TestSetupError(description: "listing prospects failed: \(exchange.status) \(String(decoding: exchange.body, as: UTF8.self))") }
             for item in items {
                 stored.byExternalId[item["externalId"] as? String ?? "", default: []].append(item)
             }
@@ -263,13 +264,6 @@ func latencyCounts(_ exchanges: [Exchange]) -> String {
 
 func format(_ seconds: Double) -> String { String(format: "%.2f s", seconds) }
 
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
-}
-
 /// The change feed read to the end over HTTP, checked against the records: one
 /// event per version of every record, none for a record that is not stored
 /// (no change without its event, no event without its change).
@@ -300,7 +294,7 @@ struct FeedAgreement {
             guard exchange.status == 200,
                   let page = try? JSONSerialization.jsonObject(with: Data(exchange.body)) as? [String: Any],
                   let items = page["items"] as? [[String: Any]], let next = page["nextCursor"] as? String
-            else { throw CommandLineTestError(description: "reading the change feed failed: \(exchange.status) \(String(decoding: exchange.body, as: UTF8.self))") }
+            else { throw TestSetupError(description: "reading the change feed failed: \(exchange.status) \(String(decoding: exchange.body, as: UTF8.self))") }
             for item in items {
                 guard let id = (item["data"] as? [String: Any])?["id"] as? String else { continue }
                 counts[id, default: 0] += 1

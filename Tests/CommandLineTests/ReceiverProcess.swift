@@ -1,14 +1,11 @@
 import Foundation
 import OutboundHTTP
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-struct CommandLineTestError: Error, CustomStringConvertible {
-    let description: String
-}
 
 /// The `connector-receiver` executable that `swift build` put beside the test bundle.
 enum Executable {
@@ -21,7 +18,7 @@ enum Executable {
                 : URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             let candidate = products.appendingPathComponent("connector-receiver").path
             guard FileManager.default.isExecutableFile(atPath: candidate) else {
-                throw CommandLineTestError(description: "connector-receiver not found at \(candidate): run `swift build` first, or set RECEIVER_EXECUTABLE.")
+                throw TestSetupError(description: "connector-receiver not found at \(candidate): run `swift build` first, or set RECEIVER_EXECUTABLE.")
             }
             return candidate
         }
@@ -85,11 +82,11 @@ final class ReceiverProcess {
                 return
             }
             guard process.isRunning else {
-                throw CommandLineTestError(description: "serve exited with status \(process.terminationStatus):\n\(log)")
+                throw TestSetupError(description: "serve exited with status \(process.terminationStatus):\n\(log)")
             }
             usleep(50_000)
         }
-        throw CommandLineTestError(description: "serve did not start listening in time:\n\(log)")
+        throw TestSetupError(description: "serve did not start listening in time:\n\(log)")
     }
 
     func get(_ path: String) throws -> OutboundResponse {
@@ -109,7 +106,7 @@ final class ReceiverProcess {
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
             if stat.contains(") Z") { return }
             guard ContinuousClock.now < deadline else {
-                throw CommandLineTestError(description: "serve did not die in time")
+                throw TestSetupError(description: "serve did not die in time")
             }
             usleep(20_000)
         }
@@ -120,7 +117,7 @@ final class ReceiverProcess {
         let deadline = ContinuousClock.now + timeout
         while process.isRunning {
             guard ContinuousClock.now < deadline else {
-                throw CommandLineTestError(description: "serve did not exit in time:\n\(log)")
+                throw TestSetupError(description: "serve did not exit in time:\n\(log)")
             }
             usleep(20_000)
         }

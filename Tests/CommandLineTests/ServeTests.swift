@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,21 +10,11 @@ import Glibc
 /// `serve` and `migrate` as an operator runs them, on the embedded default.
 @Suite(.serialized) struct EmbeddedServeTests {
     private func withDataDirectory(_ body: (String) throws -> Void) throws {
-        let path = "/tmp/cr-cli-" + UUID().uuidString.prefix(8).lowercased()
-        defer {
-            if let pid = try? String(contentsOfFile: path + "/pgdata/postmaster.pid", encoding: .utf8)
-                .split(separator: "\n").first.flatMap({ pid_t($0) }) {
-                kill(pid, SIGQUIT)
-                usleep(200_000)
-            }
-            try? FileManager.default.removeItem(atPath: path)
-        }
-        try body(path)
+        try withEmbeddedDataDirectory(prefix: "cr-cli", body)
     }
 
     private func postmasterPID(_ dataDirectory: String) -> pid_t? {
-        (try? String(contentsOfFile: dataDirectory + "/pgdata/postmaster.pid", encoding: .utf8))?
-            .split(separator: "\n").first.flatMap { pid_t($0) }
+        TestSupport.postmasterPID(pgdata: dataDirectory + "/pgdata")
     }
 
     @Test func servesStopsOnSignalsRestartsOnTheSameDataAndSurvivesSIGKILL() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -70,10 +71,7 @@ final class TestCluster {
         try? FileManager.default.removeItem(atPath: directory)
     }
 
-    var postmasterPID: pid_t? {
-        (try? String(contentsOfFile: directory + "/data/postmaster.pid", encoding: .utf8))?
-            .split(separator: "\n").first.flatMap { pid_t($0) }
-    }
+    var postmasterPID: pid_t? { TestSupport.postmasterPID(pgdata: directory + "/data") }
 
     /// The processes whose parent is `parent` (from /proc).
     static func children(of parent: pid_t) -> [pid_t] {
@@ -109,7 +107,7 @@ final class TestCluster {
         guard status == 0 else {
             let text = (try? String(contentsOfFile: outputPath, encoding: .utf8)) ?? ""
             let log = (try? String(contentsOfFile: directory + "/postgres.log", encoding: .utf8)) ?? ""
-            throw CommandLineTestError(description: "\(arguments.joined(separator: " ")) failed (\(status)): \(text)\n\(log.suffix(2000))")
+            throw TestSetupError(description: "\(arguments.joined(separator: " ")) failed (\(status)): \(text)\n\(log.suffix(2000))")
         }
     }
 }
@@ -121,7 +119,7 @@ final class TestCluster {
 /// gets none of this process's descriptors but its output file and /dev/null.
 func spawnAndWait(_ arguments: [String], outputPath: String) throws -> Int32 {
     let output = open(outputPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-    guard output >= 0 else { throw CommandLineTestError(description: "cannot open \(outputPath): errno \(errno)") }
+    guard output >= 0 else { throw TestSetupError(description: "cannot open \(outputPath): errno \(errno)") }
     defer { close(output) }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
@@ -135,27 +133,9 @@ func spawnAndWait(_ arguments: [String], outputPath: String) throws -> Int32 {
     let cArguments = arguments.map { strdup($0) } + [nil]
     defer { cArguments.forEach { free($0) } }
     let spawned = posix_spawn(&pid, arguments[0], &actions, nil, cArguments, environ)
-    guard spawned == 0 else { throw CommandLineTestError(description: "cannot run \(arguments[0]): errno \(spawned)") }
+    guard spawned == 0 else { throw TestSetupError(description: "cannot run \(arguments[0]): errno \(spawned)") }
     var status: Int32 = 0
     while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
     // WIFEXITED / WEXITSTATUS, which Swift does not import.
     return status & 0x7F == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-}
-
-/// A TCP port on 127.0.0.1 that was free a moment ago.
-func freePort() throws -> Int {
-    let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    guard descriptor >= 0 else { throw CommandLineTestError(description: "socket() failed: errno \(errno)") }
-    defer { close(descriptor) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
-        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
-            bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-        }
-    }
-    guard bound else { throw CommandLineTestError(description: "cannot bind a free port: errno \(errno)") }
-    return Int(UInt16(bigEndian: address.sin_port))
 }

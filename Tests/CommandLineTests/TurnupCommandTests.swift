@@ -1,6 +1,7 @@
 import Foundation
 import OutboundHTTP
 import Postgres
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -242,21 +243,9 @@ struct TurnupDatabase {
     let url: String
 
     static func with(_ body: (TurnupDatabase) throws -> Void) throws {
-        guard let base = ProcessInfo.processInfo.environment["TEST_DATABASE_URL"], !base.isEmpty else {
-            throw CommandLineTestError(description: "TEST_DATABASE_URL is not set: run scripts/test.sh, or start a cluster with scripts/test-postgres.sh.")
+        try TestDatabase.withDatabase { configuration in
+            try body(TurnupDatabase(url: try TestDatabase.url(ofDatabase: configuration.database ?? "postgres")))
         }
-        let name = "turnup_cli_" + UUID().uuidString.lowercased().filter { $0 != "-" }
-        let admin = try PostgresConnection.connect(try PostgresConfiguration(url: base))
-        defer { admin.close() }
-        try admin.query("CREATE DATABASE \(identifier: name)")
-        defer { _ = try? admin.query("DROP DATABASE IF EXISTS \(identifier: name) WITH (FORCE)") }
-        try body(TurnupDatabase(url: withDatabaseName(name, base)))
-    }
-
-    /// The test cluster's keyword/value connection string with `dbname` replaced.
-    static func withDatabaseName(_ name: String, _ base: String) -> String {
-        let others = base.split(separator: " ").filter { !$0.hasPrefix("dbname=") }
-        return (others + ["dbname=\(name)"]).joined(separator: " ")
     }
 
     /// Runs `connector-receiver` with DATABASE_URL set to this database.
@@ -269,7 +258,7 @@ struct TurnupDatabase {
         let result = try run(arguments)
         guard result.status == 0,
               let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
-        else { throw CommandLineTestError(description: "\(arguments) failed or printed no JSON object: \(result.output)") }
+        else { throw TestSetupError(description: "\(arguments) failed or printed no JSON object: \(result.output)") }
         return object
     }
 

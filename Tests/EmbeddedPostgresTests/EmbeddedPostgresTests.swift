@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import TestSupport
 import Testing
 @testable import EmbeddedPostgres
 
@@ -19,17 +20,7 @@ import Glibc
     }()
 
     private func withDataDirectory(_ body: (String) throws -> Void) throws {
-        let path = "/tmp/cr-embedded-" + UUID().uuidString.prefix(8).lowercased()
-        defer {
-            // A test that failed half-way may have left its cluster running.
-            if let pid = try? String(contentsOfFile: path + "/pgdata/postmaster.pid", encoding: .utf8)
-                .split(separator: "\n").first.flatMap({ pid_t($0) }) {
-                kill(pid, SIGQUIT)
-                usleep(200_000)
-            }
-            try? FileManager.default.removeItem(atPath: path)
-        }
-        try body(path)
+        try withEmbeddedDataDirectory(prefix: "cr-embedded", body)
     }
 
     private func query<T: PostgresDecodable>(_ url: String, _ sql: PostgresQuery, as type: T.Type) throws -> T {

@@ -17,6 +17,11 @@ final class Gate: Sendable {
 
     var startedCount: Int { started.load(ordering: .sequentiallyConsistent) }
 
+    /// Blocks the calling handler until `open` (10 s at the most).
+    func waitUntilOpen() {
+        _ = semaphore.wait(timeout: .now() + .seconds(10))
+    }
+
     func router() -> Router {
         var router = makeTestRouter()
         router.get("/blocked") { [self] _, _ in

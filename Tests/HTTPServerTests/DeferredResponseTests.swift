@@ -124,21 +124,23 @@ extension EndToEnd {
             var router = Postponed().router()
             router.get("/blocked") { _, _ in
                 gate.started.add(1, ordering: .sequentiallyConsistent)
-                usleep(300_000)
+                gate.waitUntilOpen()
                 return Response(text: "done")
             }
             try withServer(router: router, configure: {
                 $0.workerThreads = 1
                 $0.admission.maxQueuedRequests = 1
-            }) { _, port in
-                let busy = try (0..<2).map { _ in try TestClient(port: port, timeout: .seconds(5)) }
+            }) { server, port in
+                // The one worker busy and the one place in its queue taken, both until the gate opens.
+                let busy = try (0..<2).map { _ in try TestClient(port: port, timeout: .seconds(10)) }
                 for client in busy { try client.send("GET /blocked HTTP/1.1\r\nHost: t\r\n\r\n") }
-                #expect(eventually { gate.startedCount == 1 })
+                #expect(eventually { gate.startedCount == 1 && server.requestsWaitingForWorkers == 1 })
                 let client = try TestClient(port: port, timeout: .seconds(5))
                 try client.send("GET /handed-to-worker HTTP/1.1\r\nHost: t\r\n\r\n")
                 let response = try client.readResponse()
                 #expect(response.status == 503)
                 #expect(response.header("Retry-After") != nil)
+                gate.open()
                 for client in busy { #expect(try client.readResponse().text == "done") }
             }
         }

@@ -1,5 +1,6 @@
 import Glibc
 import HTTPTypes
+import TestSupport
 import Testing
 @testable import HTTPServer
 
@@ -212,32 +213,6 @@ struct EndToEnd {
         }
     }
 
-    @Test func unknownHandlerErrorIsA500ThatLeaksNothing() throws {
-        let logs = LogCapture()
-        try withServer(logs: logs) { _, port in
-            let client = try TestClient(port: port)
-            try client.send("GET /fail HTTP/1.1\r\nHost: t\r\nX-Request-Id: trace-500\r\n\r\n")
-            let response = try client.readResponse()
-            #expect(response.status == 500)
-            #expect(response.text == #"{"type":"about:blank","title":"Internal Server Error","status":500}"#)
-            #expect(!response.text.contains("hunter2"))
-            let errors = logs.messages(at: .error)
-            #expect(errors.count == 1)
-            #expect(errors.first?.metadata["request-id"] == "trace-500")
-            #expect(errors.first?.metadata["error"]?.contains("UnexpectedFailure") == true)
-        }
-    }
-
-    @Test func httpResponseErrorCarriesItsStatus() throws {
-        try withServer { _, port in
-            let client = try TestClient(port: port)
-            try client.send("GET /teapot HTTP/1.1\r\nHost: t\r\n\r\n")
-            let response = try client.readResponse()
-            #expect(response.status == 418)
-            #expect(response.text == #"{"type":"about:blank","title":"I'm a teapot","status":418,"detail":"short and stout"}"#)
-        }
-    }
-
     @Test func requestIDIsEchoedWhenWellFormedAndGeneratedOtherwise() throws {
         try withServer { _, port in
             let client = try TestClient(port: port)
@@ -258,16 +233,6 @@ struct EndToEnd {
                 generated.append(id)
             }
             #expect(Set(generated).count == generated.count)
-        }
-    }
-
-    @Test func pathParametersAndQueryAreDecoded() throws {
-        try withServer { _, port in
-            let client = try TestClient(port: port)
-            try client.send("GET /items/a%2Fb%20c HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().text == "item a/b c")
-            try client.send("GET /query?name=J%C3%BCrgen+M&x=1 HTTP/1.1\r\nHost: t\r\n\r\n")
-            #expect(try client.readResponse().text == "name=Jürgen M;x=1")
         }
     }
 

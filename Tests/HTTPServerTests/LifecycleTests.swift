@@ -1,6 +1,7 @@
 import Glibc
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 @testable import HTTPServer
 
@@ -199,12 +200,17 @@ extension EndToEnd {
             }
         }
 
-        @Test func signalWaiterReturnsTheSignal() {
-            let waiter = SignalWaiter(signals: [SIGUSR2])
-            defer { waiter.cancel() }
-            #expect(waiter.wait(timeout: .milliseconds(50)) == nil)
-            kill(getpid(), SIGUSR2)
-            #expect(waiter.wait(timeout: .seconds(2)) == SIGUSR2)
+        @Test func terminationSignalsTakesABlockedSignal() {
+            // SIGUSR2, blocked in this thread only and sent to this thread only: the test
+            // process's other threads keep their masks, and none of them can receive it.
+            var previous = sigset_t()
+            pthread_sigmask(SIG_SETMASK, nil, &previous)
+            defer { pthread_sigmask(SIG_SETMASK, &previous, nil) }
+            TerminationSignals.block([SIGUSR2])
+            #expect(TerminationSignals.next(of: [SIGUSR2], timeout: .milliseconds(50)) == nil)
+            pthread_kill(pthread_self(), SIGUSR2)
+            #expect(TerminationSignals.next(of: [SIGUSR2], timeout: .seconds(2)) == SIGUSR2)
+            #expect(TerminationSignals.name(SIGTERM) == "SIGTERM")
         }
     }
 }

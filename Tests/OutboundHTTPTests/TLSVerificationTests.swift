@@ -48,6 +48,25 @@ final class TLSVerificationTests: Sendable {
         #expect(error.kind == .tlsCertificate)
         #expect(error.message.contains("missing.pem"))
     }
+
+    // The multi client prepares its transfers the same way; the same checks hold.
+    @Test func multiClientVerifiesCertificatesToo() async throws {
+        let strict = try OutboundHTTPMultiClient()
+        defer { strict.close() }
+        do {
+            _ = try await strict.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
+            Issue.record("an untrusted certificate was accepted")
+        } catch {
+            #expect(error.kind == .tlsCertificate)
+            #expect(error.curlCode == 60)
+        }
+
+        let trusting = try OutboundHTTPMultiClient(configuration: .init(requests: .init(caBundlePath: server.certificatePath)))
+        defer { trusting.close() }
+        let response = try await trusting.send(OutboundRequest(url: "https://127.0.0.1:\(server.port)/"))
+        #expect(response.status == 200)
+        #expect(response.timings.tlsHandshake > .zero)
+    }
 }
 
 /// An `openssl s_server` child process. Started and stopped by the tests, by its own handle.

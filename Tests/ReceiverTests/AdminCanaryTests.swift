@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP

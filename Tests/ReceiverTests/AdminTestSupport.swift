@@ -1,6 +1,4 @@
 import Foundation
-import Logging
-import Synchronization
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -59,41 +57,5 @@ extension APIResponse {
     /// A member of every item of a list body.
     func itemValues(_ name: String) -> [JSONValue] {
         items.compactMap { $0.objectValue?[name] }
-    }
-}
-
-/// Log lines kept in memory, so a test can read everything the server logged.
-final class LogCapture: Sendable {
-    private let lines = Mutex<[String]>([])
-
-    var all: [String] { lines.withLock { $0 } }
-
-    func append(_ line: String) { lines.withLock { $0.append(line) } }
-
-    /// A logger at trace level writing here: message, metadata and source.
-    func logger(label: String = "capture") -> Logger {
-        var logger = Logger(label: label) { label in CapturingLogHandler(label: label, capture: self) }
-        logger.logLevel = .trace
-        return logger
-    }
-}
-
-struct CapturingLogHandler: LogHandler {
-    let label: String
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var all = metadata
-        for (key, value) in event.metadata ?? [:] { all[key] = value }
-        let rendered = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let error = event.error.map { " error=\(String(reflecting: $0))" } ?? ""
-        capture.append("\(event.level) \(label) \(event.message) \(rendered)\(error) [\(event.source)]")
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func anUnreachableConnectionFailsFastWithAClearDetail() throws {
-        let closedPort = try Self.closedPort()
+        let closedPort = try freePort()
         try TestServer.run(adminToken: TestServer.adminToken) { server in
             _ = try server.adminTurnUp("acme", extra: #", "connection": {"scheme": "http", "host": "127.0.0.1", "port": \#(closedPort)}"#)
             let start = ContinuousClock.now
@@ -92,21 +93,5 @@ import Testing
             #expect(try server.admin("POST", "/clients/acme/verify", json: #"{"password": "x"}"#, contentType: "text/plain").status == 415)
             #expect(try server.admin("POST", "/clients/nobody/verify").status == 404)
         }
-    }
-
-    /// A port that was just bound and closed: nothing listens on it.
-    static func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
-        }
-        guard bound else { throw TestSetupError(description: "could not bind a port") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }

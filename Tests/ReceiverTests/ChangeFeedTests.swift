@@ -2,6 +2,7 @@ import Dispatch
 import Foundation
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP

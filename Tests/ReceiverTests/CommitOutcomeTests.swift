@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -57,7 +58,7 @@ import Testing
     }
 
     @Test func aCommitCutOffByALostConnectionIsAnswered503NeverSuccess() throws {
-        try TestDatabase.withDatabase { configuration in
+        try TestDatabase.withMigratedDatabase { configuration in
             try TestServer.run(database: configuration) { server in
                 let credentials = try server.turnUp("acme")
                 try Self.slowCommits(configuration, seconds: 30)
@@ -101,7 +102,7 @@ import Testing
     }
 
     @Test func aCommitPastTheResponseTimeoutIsAnswered503NeverSuccess() throws {
-        try TestDatabase.withDatabase { configuration in
+        try TestDatabase.withMigratedDatabase { configuration in
             var bounded = configuration
             bounded.statementTimeout = nil
             bounded.responseTimeout = .seconds(1)
@@ -121,12 +122,5 @@ import Testing
                 #expect(try Self.count(configuration, externalId: "slow-1") == 1)
             }
         }
-    }
-}
-
-extension Duration {
-    var seconds: Double {
-        let (seconds, attoseconds) = components
-        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -167,7 +168,7 @@ import Testing
     }
 
     @Test func theUseIsWrittenAgainAfterTheIntervalAndAFailedWriteIsRetried() throws {
-        try TestDatabase.withDatabase { configuration in
+        try TestDatabase.withMigratedDatabase { configuration in
             let connection = try PostgresConnection.connect(configuration, logger: TestDatabase.logger)
             defer { connection.close() }
             try ClientStore.turnUp(TurnUpRequest(clientId: "acme", name: "Acme", clubs: [("club-1", "Downtown", true)],

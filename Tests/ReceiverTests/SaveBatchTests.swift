@@ -4,6 +4,7 @@ import HTTPServer
 import HTTPTypes
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -305,7 +306,7 @@ import Testing
     /// Two instances over one database: a batch that hits the other's insert of
     /// the same external id fails as a whole, and its saves run alone.
     @Test func twoInstancesSavingTheSameNewRecordsStoreEachOnce() throws {
-        try TestDatabase.withDatabase { configuration in
+        try TestDatabase.withMigratedDatabase { configuration in
             try TestServer.run(database: configuration) { first in
                 try TestServer.run(database: configuration) { second in
                     let acme = try first.turnUp("acme")

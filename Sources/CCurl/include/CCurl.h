@@ -67,4 +67,26 @@ static inline unsigned int ccurl_url_flag_default_port(void) {
     return CURLU_DEFAULT_PORT;
 }
 
+// The multi interface. curl_multi_setopt is variadic too; CURLMsg carries its result in a union,
+// which this helper reads so the Swift side never touches the union's layout.
+
+static inline CURLMcode ccurl_multi_setopt_long(CURLM *multi, CURLMoption option, long value) {
+    return curl_multi_setopt(multi, option, value);
+}
+
+// Reads the next "transfer done" message: returns 1 and fills easy and result, or 0 when the
+// queue holds no more. Messages of other kinds (none are defined today) are skipped.
+static inline int ccurl_multi_next_done(CURLM *multi, CURL **easy, CURLcode *result) {
+    int remaining = 0;
+    CURLMsg *message;
+    while ((message = curl_multi_info_read(multi, &remaining)) != NULL) {
+        if (message->msg == CURLMSG_DONE) {
+            *easy = message->easy_handle;
+            *result = message->data.result;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 #endif

@@ -48,15 +48,36 @@ public final class DeferredResponse: Sendable {
     }
 }
 
-/// Where a request's response goes: its connection, on its event loop.
+/// Where a request's response goes: its connection, on its event loop; or, for a request run
+/// without a connection (``RouterTestClient``), whoever waits for it.
 struct Responder: Sendable {
-    let handle: EventLoopHandle
-    let fd: Int32
-    let connectionID: UInt64
+    private enum Destination: Sendable {
+        case connection(EventLoopHandle, fd: Int32, connectionID: UInt64)
+        case waiter(@Sendable (Response) -> Void)
+    }
+
+    private let destination: Destination
     let workers: WorkerPool
     let overloadResponse: Response
 
+    init(handle: EventLoopHandle, fd: Int32, connectionID: UInt64, workers: WorkerPool, overloadResponse: Response) {
+        self.destination = .connection(handle, fd: fd, connectionID: connectionID)
+        self.workers = workers
+        self.overloadResponse = overloadResponse
+    }
+
+    init(workers: WorkerPool, overloadResponse: Response, deliver: @escaping @Sendable (Response) -> Void) {
+        self.destination = .waiter(deliver)
+        self.workers = workers
+        self.overloadResponse = overloadResponse
+    }
+
     func send(_ response: Response) {
-        handle.send(.completed(fd: fd, connectionID: connectionID, response: response))
+        switch destination {
+        case .connection(let handle, let fd, let connectionID):
+            handle.send(.completed(fd: fd, connectionID: connectionID, response: response))
+        case .waiter(let deliver):
+            deliver(response)
+        }
     }
 }

@@ -235,14 +235,11 @@ extension EventLoop {
     }
 
     private func notFoundResponse() -> Response {
-        .problem(status: .notFound, detail: "No resource matches the request path.")
+        .routeNotFound
     }
 
     private func methodNotAllowedResponse(allow: String) -> Response {
-        var fields = HTTPFields()
-        // RFC 9110 §15.5.6: a 405 response MUST carry Allow.
-        fields[.allow] = allow
-        return .problem(status: .methodNotAllowed, detail: "The resource does not support this method.", headerFields: fields)
+        .methodNotAllowed(allow: allow)
     }
 
     func incomingRequestID(_ fields: HTTPFields) -> String? {

@@ -2,49 +2,9 @@ import Glibc
 import HTTPTypes
 import Logging
 import Synchronization
+import TestSupport
 import Testing
 @testable import HTTPServer
-
-/// Log records captured from a server under test.
-final class LogCapture: Sendable {
-    struct Entry: Sendable {
-        let level: Logger.Level
-        let message: String
-        let metadata: [String: String]
-    }
-
-    private let storage = Mutex<[Entry]>([])
-
-    var entries: [Entry] { storage.withLock { $0 } }
-
-    func append(_ entry: Entry) { storage.withLock { $0.append(entry) } }
-
-    func logger(level: Logger.Level = .trace) -> Logger {
-        var logger = Logger(label: "http-test") { _ in CapturingHandler(capture: self) }
-        logger.logLevel = level
-        return logger
-    }
-
-    func messages(at level: Logger.Level) -> [Entry] { entries.filter { $0.level == level } }
-}
-
-struct CapturingHandler: LogHandler {
-    let capture: LogCapture
-    var metadata: Logger.Metadata = [:]
-    var logLevel: Logger.Level = .trace
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var merged: [String: String] = [:]
-        for (key, value) in metadata { merged[key] = "\(value)" }
-        for (key, value) in event.metadata ?? [:] { merged[key] = "\(value)" }
-        capture.append(.init(level: event.level, message: "\(event.message)", metadata: merged))
-    }
-}
 
 struct UnexpectedFailure: Error {
     let secret = "database password is hunter2"

@@ -4,6 +4,7 @@ import Logging
 import OutboundHTTP
 import Postgres
 import Synchronization
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -31,7 +32,7 @@ struct TestServer {
         accessLog: Bool = false,
         _ body: (TestServer) throws -> Result
     ) throws -> Result {
-        try TestDatabase.withDatabase { configuration in
+        try TestDatabase.withMigratedDatabase { configuration in
             try run(database: configuration, poolSize: poolSize, service: serviceConfiguration,
                     adminToken: adminToken, logger: logger, accessLog: accessLog, body)
         }
