@@ -62,14 +62,15 @@ extension PersonStore {
         var rows = PostgresColumns(try columnNames(first.input))
         for write in writes { rows.append(try columnValues(write)) }
         let assignments = rows.names.dropFirst(2).map { "\($0) = v.\($0)" }.joined(separator: ", ")
+        let clientIds = rows.array("client_id")  // encoded once, bound where the statement names the clients
         let update: PostgresQuery = """
             UPDATE \(unescaped: Record.table) p
               SET \(unescaped: assignments), updated_at = now(), version = p.version + 1, event_xid = \(unescaped: EventLog.nextPosition(of: "p"))
               FROM \(rows: rows, as: "v")
-              WHERE p.client_id = ANY(\(rows.array("client_id"))) AND p.id = ANY(\(rows.array("id")))
+              WHERE p.client_id = ANY(\(clientIds)) AND p.id = ANY(\(rows.array("id")))
                 AND p.client_id = v.client_id AND p.id = v.id
             """
-        return recording(update, writes, resolving: resolving, clientIds: rows.array("client_id"))
+        return recording(update, writes, resolving: resolving, clientIds: clientIds)
     }
 
     /// `write` (an INSERT or UPDATE of the table aliased `p`), the events of its
