@@ -35,23 +35,21 @@ package enum PersonStore<Record: PersonRecord> {
     /// Ordered by `updatedAt`, then id: a client polling with `updatedSince`
     /// pages through changes in the order they happened.
     package static func list(clientId: String, filter: PersonListFilter, page: Page, on connection: PostgresConnection) throws -> [Record] {
+        try connection.query(try listQuery(clientId: clientId, filter: filter, page: page)).map(Record.init(row:))
+    }
+
+    /// The statement of `list`.
+    package static func listQuery(clientId: String, filter: PersonListFilter, page: Page) throws -> PostgresQuery {
         let afterMicros = page.after.flatMap { Int($0[0]) }
         let afterId = page.after.flatMap { UUID(uuidString: $0[1]) }
         if page.after != nil, afterMicros == nil || afterId == nil { throw ReceiverError.foreignCursor }
-        return try connection.query("""
+        return """
             SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
             JOIN clubs c ON c.client_id = p.client_id AND c.club_id = p.club_id
-            WHERE p.client_id = \(clientId)
-              AND (\(filter.includeDisabledClubs) OR c.enabled)
-              AND (\(filter.clubId)::text IS NULL OR p.club_id = \(filter.clubId))
-              AND (\(filter.email)::text IS NULL OR lower(p.email) = lower(\(filter.email)))
-              AND (\(filter.externalId)::text IS NULL OR p.external_id = \(filter.externalId))
-              AND (\(filter.updatedSince)::timestamptz IS NULL OR p.updated_at >= \(filter.updatedSince))
-              AND (\(afterMicros)::bigint IS NULL
-                   OR (p.updated_at, p.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterId)))
+            WHERE \(filter.conditions(clientId: clientId, after: afterMicros.flatMap { micros in afterId.map { (micros, $0) } }))
             ORDER BY p.updated_at, p.id
             LIMIT \(page.limit + 1)
-            """).map(Record.init(row:))
+            """
     }
 
     package static func sortKey(_ record: Record) -> [String] {
