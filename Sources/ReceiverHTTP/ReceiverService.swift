@@ -32,8 +32,10 @@ public final class ReceiverService: Sendable {
         public var saveQueue: SaveQueueLimits
         /// How long events are kept; a change feed cursor older than this is `410`.
         public var eventRetention: Duration
+        /// How long idempotency keys, resolved sync errors and the audit trail are kept.
+        public var rowRetention: RowRetention.Settings
         /// How often `start()`'s maintenance runs: partitions ahead and past
-        /// retention, idempotency keys past their 24 hours.
+        /// retention, and `rowRetention`.
         public var maintenanceInterval: Duration
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
@@ -49,6 +51,7 @@ public final class ReceiverService: Sendable {
             saveBatchWait: Duration = .microseconds(300),
             saveQueue: SaveQueueLimits = SaveQueueLimits(),
             eventRetention: Duration = .seconds(30 * 86_400),
+            rowRetention: RowRetention.Settings = RowRetention.Settings(),
             maintenanceInterval: Duration = .seconds(3_600),
             feedPollInterval: Duration = .milliseconds(50)
         ) {
@@ -62,6 +65,7 @@ public final class ReceiverService: Sendable {
             self.saveBatchWait = saveBatchWait
             self.saveQueue = saveQueue
             self.eventRetention = eventRetention
+            self.rowRetention = rowRetention
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
         }
@@ -84,7 +88,7 @@ public final class ReceiverService: Sendable {
     private let logger: Logger
     private let rateLimiter: ClientRateLimiter?
     private let changeWaiters: ChangeWaiters
-    private let maintenance: EventMaintenance
+    private let maintenance: MaintenanceLoop
     /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
     private let readerUse = ReaderUseRecorder()
 
@@ -94,12 +98,16 @@ public final class ReceiverService: Sendable {
         self.logger = logger
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
         self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
-        self.maintenance = EventMaintenance(
-            database: database, retention: configuration.eventRetention, interval: configuration.maintenanceInterval, logger: logger)
+        self.maintenance = MaintenanceLoop(
+            database: database,
+            settings: MaintenanceLoop.Settings(
+                eventRetention: configuration.eventRetention, rowRetention: configuration.rowRetention,
+                interval: configuration.maintenanceInterval),
+            logger: logger)
     }
 
-    /// Starts the work `serve` does beside answering requests: the event log's
-    /// retention and the change feed's lag in `/metrics`.
+    /// Starts the work `serve` does beside answering requests: the maintenance
+    /// loop (statistics of growing tables, retention, the change feed's lag in `/metrics`).
     public func start() {
         maintenance.start()
     }

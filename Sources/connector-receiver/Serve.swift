@@ -42,6 +42,12 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Days the change feed keeps events (GET /v1/changes); a cursor older than that is answered 410 and the reader resynchronizes from the lists. Whole days are dropped once past it. (env: RECEIVER_EVENT_RETENTION_DAYS, default 30)", valueName: "days"))
     var eventRetentionDays: Int?
 
+    @Option(help: ArgumentHelp("Days resolved sync errors are kept after their resolution (open ones are kept until resolved); 0 keeps them for ever. (env: RECEIVER_SYNC_ERROR_RETENTION_DAYS, default 30)", valueName: "days"))
+    var syncErrorRetentionDays: Int?
+
+    @Option(help: ArgumentHelp("Days the audit trail of admin changes is kept; 0 keeps it for ever. (env: RECEIVER_AUDIT_RETENTION_DAYS, default 365)", valueName: "days"))
+    var auditRetentionDays: Int?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -139,7 +145,7 @@ struct Serve: ParsableCommand {
                 clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
-                eventRetention: settings.eventRetention),
+                eventRetention: settings.eventRetention, rowRetention: settings.rowRetention),
             logger: logger)
         var serverConfiguration = settings.server
         serverConfiguration.admission.check = service.admissionCheck
@@ -225,6 +231,7 @@ struct ServeSettings {
     var saveLanes: Int
     var saveBatchWait: Duration
     var eventRetention: Duration
+    var rowRetention: RowRetention.Settings
     var shutdownGrace: Duration
     /// nil: no per-client rate limiting.
     var clientRateLimit: ClientRateLimiter.Settings?
@@ -312,6 +319,13 @@ struct ServeSettings {
             options.saveBatchWait, "RECEIVER_SAVE_BATCH_WAIT", default: 300, range: 0...100_000, name: "save-batch-wait"))
         self.eventRetention = .seconds(86_400 * (try integer(
             options.eventRetentionDays, "RECEIVER_EVENT_RETENTION_DAYS", default: 30, range: 1...3650, name: "event-retention-days")))
+        // Days; 0: for ever.
+        func keptFor(_ days: Int) -> Duration? { days == 0 ? nil : .seconds(86_400 * days) }
+        self.rowRetention = RowRetention.Settings(
+            resolvedSyncErrors: keptFor(try integer(
+                options.syncErrorRetentionDays, "RECEIVER_SYNC_ERROR_RETENTION_DAYS", default: 30, range: 0...36_500, name: "sync-error-retention-days")),
+            auditTrail: keptFor(try integer(
+                options.auditRetentionDays, "RECEIVER_AUDIT_RETENTION_DAYS", default: 365, range: 0...36_500, name: "audit-retention-days")))
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double
