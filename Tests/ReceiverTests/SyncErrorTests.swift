@@ -117,6 +117,28 @@ import Testing
         }
     }
 
+    /// One big client with 20,000 open errors, the only one the statistics know:
+    /// a new client's saves still ask whether it has open errors with one index
+    /// probe, not by reading the big client's errors until one is its own.
+    @Test func aNewClientsSavesDoNotReadAnotherClientsOpenErrors() throws {
+        try TestServer.run { server in
+            _ = try server.turnUp("acme")
+            let newcomer = try server.turnUp("newcomer")
+            try server.pool.withConnection { connection in
+                try connection.simpleExecute("""
+                    INSERT INTO sync_errors (client_id, operation, resource, external_id, problem)
+                    SELECT 'acme', 'PUT /v1/prospects/by-external-id/{externalId}', 'prospect', 'bad-' || n, '{"type": "urn:x"}'
+                    FROM generate_series(1, 20000) n;
+                    ANALYZE sync_errors
+                    """)
+            }
+            let save: PersonSave<Prospect> = try SaveBatchTests.job("crm-1", Self.good, newcomer)
+            let plan = try server.pool.withTransaction { try Self.genericPlan(of: PersonStore<Prospect>.lookUp([save]), on: $0) }
+            #expect(plan.contains("Index Only Scan using sync_errors_open_external_id on sync_errors e"), "\(plan)")
+            #expect(!plan.contains("Seq Scan on sync_errors"), "\(plan)")
+        }
+    }
+
     /// A stored prospect of acme's with `externalId`.
     static func prospect(_ externalId: String, on server: TestServer) throws -> Prospect {
         let object = try #require(try JSONParser.parse(Array(Self.good.utf8)).objectValue)

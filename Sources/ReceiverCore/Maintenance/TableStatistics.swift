@@ -21,8 +21,8 @@ package enum TableStatistics {
     /// The advisory lock that makes one instance at a time analyze.
     static let lockKey: Int64 = 0x636F_6E6E_7374_6174  // "connstat"
 
-    /// Analyzes the tables of the current schema that changed by at least as many
-    /// rows as they had (and `minimumChanges`) since their last analyze; returns
+    /// Analyzes the tables of the current schema (those this role owns) that changed
+    /// by at least as many rows as they had (and `minimumChanges`) since their last analyze; returns
     /// their names. Skips when another instance is at it, or a table is locked by
     /// something that would make it wait (autovacuum analyzing it already).
     package static func refreshGrowing(minimumChanges: Int = minimumChanges, on connection: PostgresConnection) throws -> [String] {
@@ -34,6 +34,7 @@ package enum TableStatistics {
             let growing = try connection.query("""
                 SELECT s.relname FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
                 WHERE s.schemaname = current_schema() AND s.n_mod_since_analyze >= greatest(\(minimumChanges), c.reltuples)
+                  AND pg_has_role(c.relowner, 'USAGE')  -- ANALYZE only skips (with a warning) a table it may not analyze
                 ORDER BY s.relname
                 """).map { try $0.decode("relname", as: String.self) }
             var analyzed: [String] = []

@@ -142,8 +142,7 @@ package enum PersonStore<Record: PersonRecord> {
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    (i.lead_source_id IS NULL OR EXISTS (SELECT FROM lead_sources s WHERE s.client_id = i.client_id AND s.id = i.lead_source_id))
                        AS references_found,
-                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = \(Record.resource.rawValue))
-                       AS sync_errors_open,
+                   \(SyncErrors.anyOpen(clientId: "cl.client_id", resource: Record.resource)) AS sync_errors_open,
                    staff_id_by_email(i.client_id, i.staff_owner_email) AS input_staff_owner_id,
                    \(unescaped: TransactionClock.selectList),
                    f.*

@@ -71,6 +71,24 @@ public enum SyncErrors {
             """)
     }
 
+    /// A boolean expression: whether the client `clientId` (an SQL expression)
+    /// has open errors about records of `resource`: only then does a write carry
+    /// the statement that resolves them.
+    ///
+    /// Not `EXISTS`: its plan may be a sequential scan that stops at the first
+    /// match, which is what the planner picks when its statistics know one client
+    /// (a big one) with open errors and take every client for that one; a new
+    /// client, with none, then reads every open error on each save. `ORDER BY` the
+    /// order of `sync_errors_open_external_id` with `LIMIT 1` makes the index the
+    /// only cheap way whatever the statistics say: one index probe, for every client.
+    package static func anyOpen(clientId: String, resource: SyncErrorResource) -> PostgresQuery {
+        """
+        coalesce((SELECT true FROM sync_errors e
+                  WHERE e.client_id = \(unescaped: clientId) AND e.resolved_at IS NULL AND e.resource = \(resource.rawValue)
+                  ORDER BY e.external_id LIMIT 1), false)
+        """
+    }
+
     /// `UPDATE sync_errors …` resolving the open errors of the records in `source`
     /// (aliased `p`, with `client_id`, `id`, `external_id`): those about the same
     /// record id, or the same external id. The one statement that resolves sync
