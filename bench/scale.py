@@ -26,15 +26,14 @@ import argparse
 import base64
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from run import (ROOT, call, cpu_seconds, default_receiver, free_port, migrations_for, psql_binary,  # noqa: E402
-                 psql_value, run_pgbench, run_wrk, start_postgres, start_receiver, stop_postgres)
+from run import (call, cpu_seconds, default_receiver, free_port, migrations_for, postgres_cpu_seconds,  # noqa: E402
+                 psql_binary, psql_value, run_pgbench, run_wrk, start_postgres, start_receiver, stop_postgres)
 
 CLIENT = "big"
 SMALL_CLUB_RECORDS = 50
@@ -84,13 +83,25 @@ def gets(port, authorization, seconds, clients, paths_file):
     return run_wrk(f"http://127.0.0.1:{port}", seconds, clients, script="get.lua", script_args=(authorization, paths_file))
 
 
+def measured(postgres_dir, pid, run):
+    """`run()`'s result with the CPU it cost per request: of PostgreSQL (`db_us`) and,
+    given its pid, of the receiver (`server_us`). Under a shared machine's noise these
+    hold better than the rates."""
+    database, server = postgres_cpu_seconds(postgres_dir), cpu_seconds(pid) if pid else 0
+    result = run()
+    requests = max(result["requests"], 1)
+    result["db_us"] = (postgres_cpu_seconds(postgres_dir) - database) / requests * 1e6
+    result["server_us"] = (cpu_seconds(pid) - server) / requests * 1e6 if pid else None
+    return result
+
+
 def write_lines(path, lines):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     return path
 
 
-def fresh_database(name, database_url, binary, workdir, admin_token, clients, seconds, hold_statistics=False):
+def fresh_database(name, database_url, postgres_dir, binary, workdir, admin_token, clients, seconds, hold_statistics=False):
     """A new database and a receiver of its own; its first `seconds` of saves of a
     new client, then (without the hold) as many after an ANALYZE."""
     psql_value(database_url, f"CREATE DATABASE {name}")
@@ -104,11 +115,11 @@ def fresh_database(name, database_url, binary, workdir, admin_token, clients, se
     receiver = start_receiver(binary, workdir, port, url, admin_token, "on")
     try:
         authorization = turn_up(port, admin_token, "fresh", ["c1"])
-        first = saves(port, authorization, seconds, clients, "fresh-first")
+        first = measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, "fresh-first"))
         analyzed = None
         if not hold_statistics:
             subprocess.run([psql_binary(), "--quiet", url, "-c", "ANALYZE"], check=True)
-            analyzed = saves(port, authorization, seconds, clients, "fresh-analyzed")
+            analyzed = measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, "fresh-analyzed"))
         return first, analyzed
     finally:
         receiver.terminate()
@@ -119,8 +130,14 @@ def fresh_database(name, database_url, binary, workdir, admin_token, clients, se
 
 
 def row(name, result, note=""):
+    server = f"{result['server_us']:.0f}" if result.get("server_us") is not None else "—"
     return (f"| {name} | {result['rps']:.0f} | {result['p50_us'] / 1000:.2f} | {result['p99_us'] / 1000:.2f} "
-            f"| {result['errors']:.0f} | {note} |")
+            f"| {result['errors']:.0f} | {server} | {result['db_us']:.0f} | {note} |")
+
+
+def ratio(result, reference):
+    """`result` against `reference`: rate, and PostgreSQL CPU per request."""
+    return f"**{result['rps'] / reference['rps']:.2f}** × the rate, {result['db_us'] / reference['db_us']:.2f} × the database CPU"
 
 
 def median(results):
@@ -200,27 +217,25 @@ def main():
                 database_url, args.seconds, args.clients, "unused", workdir, script=select_script),
         }
         results = {name: [] for name in workloads}
-        server_cpu = {name: [] for name in workloads}
         for r in range(1, args.rounds + 1):
             for name, run in workloads.items():
-                before = cpu_seconds(receiver.pid)
-                result = run(r)
-                server_cpu[name].append((cpu_seconds(receiver.pid) - before) / max(result["requests"], 1))
+                pid = None if name.startswith("pgbench") else receiver.pid
+                result = measured(postgres_dir, pid, lambda: run(r))
                 results[name].append(result)
                 print(f"bench: round {r} {name}: {result['rps']:.0f} req/s, p50 {result['p50_us'] / 1000:.2f} ms, "
                       f"p99 {result['p99_us'] / 1000:.2f} ms, errors {result['errors']:.0f}", file=sys.stderr)
         errors_open(True)
 
         newcomer_auth = turn_up(port, admin_token, "newcomer", ["c1"])
-        newcomer = saves(port, newcomer_auth, args.fresh_seconds, args.clients, "newcomer")
+        newcomer = measured(postgres_dir, receiver.pid, lambda: saves(port, newcomer_auth, args.fresh_seconds, args.clients, "newcomer"))
         print(f"bench: a new client's first {args.fresh_seconds} s on the big database: {newcomer['rps']:.0f} saves/s", file=sys.stderr)
         receiver.terminate()
         receiver.wait(timeout=30)
         receiver = None
 
-        fresh, analyzed = fresh_database("fresh", database_url, binary, workdir, admin_token, args.clients, args.fresh_seconds)
+        fresh, analyzed = fresh_database("fresh", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds)
         print(f"bench: fresh database, first {args.fresh_seconds} s: {fresh['rps']:.0f} saves/s; analyzed: {analyzed['rps']:.0f}", file=sys.stderr)
-        held, _ = fresh_database("held", database_url, binary, workdir, admin_token, args.clients, args.fresh_seconds, hold_statistics=True)
+        held, _ = fresh_database("held", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds, hold_statistics=True)
         print(f"bench: fresh database without the early ANALYZE: {held['rps']:.0f} saves/s", file=sys.stderr)
 
         print()
@@ -229,24 +244,24 @@ def main():
               f"the round with the median rate; durable PostgreSQL; the receiver's defaults (access log on); "
               f"{time.monotonic() - began:.0f} s in all")
         print()
-        print("| workload | req/s | p50 ms | p99 ms | errors | |")
-        print("|---|---:|---:|---:|---:|---|")
+        print("| workload | req/s | p50 ms | p99 ms | errors | server CPU µs/req | PostgreSQL CPU µs/req | |")
+        print("|---|---:|---:|---:|---:|---:|---:|---|")
         medians = {name: median(values) for name, values in results.items()}
         names = list(workloads)
-        zero, many = medians[names[0]], medians[names[1]]
+        zero = medians[names[0]]
         for name in names:
-            note = f"server CPU {statistics.median(server_cpu[name]) * 1e6:.0f} µs/req" if not name.startswith("pgbench") else ""
+            note = ""
             if name == names[1]:
-                note += f"; **{many['rps'] / zero['rps']:.2f}** × without"
+                note = ratio(medians[name], zero) + " without"
             if name == "GET /v1/prospects/{id}":
-                note += f"; **{medians[name]['rps'] / medians[names[-1]]['rps']:.2f}** × pgbench"
+                note = f"**{medians[name]['rps'] / medians[names[-1]]['rps']:.2f}** × pgbench"
             print(row(name, medians[name], note))
         print(row(f"saves, a new client's first {args.fresh_seconds} s on this database", newcomer,
-                  f"**{newcomer['rps'] / zero['rps']:.2f}** × the big client's saves"))
-        print(row(f"saves, a fresh database's first {args.fresh_seconds} s", fresh, f"**{fresh['rps'] / analyzed['rps']:.2f}** × analyzed"))
+                  ratio(newcomer, zero) + " of the big client's saves"))
+        print(row(f"saves, a fresh database's first {args.fresh_seconds} s", fresh, ratio(fresh, analyzed) + " analyzed"))
         print(row(f"saves, the same database's next {args.fresh_seconds} s, after ANALYZE", analyzed))
         print(row(f"saves, a fresh database's first {args.fresh_seconds} s, early ANALYZE held off (before)", held,
-                  f"{held['rps'] / analyzed['rps']:.2f} × analyzed"))
+                  ratio(held, analyzed).replace("**", "") + " analyzed"))
     finally:
         if receiver:
             receiver.terminate()
