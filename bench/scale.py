@@ -14,10 +14,11 @@ the client does not have), each an open sync error. Then, in interleaved rounds:
   SELECT of one prospect by its unique key.
 
 Then the first --fresh-seconds of saves of a new client on the big database; and
-on a brand-new database (its own receiver), the first --fresh-seconds of saves,
-then as many seconds after an ANALYZE; and the same first seconds with the
-receiver's early ANALYZE held off (another session holds its advisory lock), the
-control: what a fresh database did before.
+on a brand-new database, the first --fresh-seconds of saves of a receiver started
+on it, against the first seconds of a receiver started anew once the database is
+analyzed (both start cold: only the statistics differ); and the fresh database's
+first seconds with the receiver's early ANALYZE held off (another session holds
+its advisory lock), the control: what a fresh database did before.
 
 Usage: bench/scale.py [--prospects N] [--open-errors N] [--rounds N] [--seconds S]
                       [--fresh-seconds S] [--clients N] [--receiver PATH] [--max-minutes M]
@@ -102,31 +103,35 @@ def write_lines(path, lines):
 
 
 def fresh_database(name, database_url, postgres_dir, binary, workdir, admin_token, clients, seconds, hold_statistics=False):
-    """A new database and a receiver of its own; its first `seconds` of saves of a
-    new client, then (without the hold) as many after an ANALYZE."""
+    """A new database: the first `seconds` of saves of a new client by a receiver
+    started on it; then (without the hold) the database analyzed and the first
+    `seconds` of a receiver started anew on it. Both sides start cold (connections
+    opened, statements prepared as the saves come): only the statistics differ."""
     psql_value(database_url, f"CREATE DATABASE {name}")
     url = " ".join([part for part in database_url.split() if not part.startswith("dbname=")] + [f"dbname={name}"])
-    holder = None
+
+    def first_seconds(prefix, authorization=None):
+        port = free_port()
+        receiver = start_receiver(binary, workdir, port, url, admin_token, "on")
+        try:
+            authorization = authorization or turn_up(port, admin_token, "fresh", ["c1"])
+            return authorization, measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, prefix))
+        finally:
+            receiver.terminate()
+            receiver.wait(timeout=30)
+
     if hold_statistics:
         holder = subprocess.Popen([psql_binary(), "--quiet", url], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
-        holder.stdin.write(f"SELECT pg_advisory_lock({STATISTICS_LOCK});\n")
-        holder.stdin.flush()
-    port = free_port()
-    receiver = start_receiver(binary, workdir, port, url, admin_token, "on")
-    try:
-        authorization = turn_up(port, admin_token, "fresh", ["c1"])
-        first = measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, "fresh-first"))
-        analyzed = None
-        if not hold_statistics:
-            subprocess.run([psql_binary(), "--quiet", url, "-c", "ANALYZE"], check=True)
-            analyzed = measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, "fresh-analyzed"))
-        return first, analyzed
-    finally:
-        receiver.terminate()
-        receiver.wait(timeout=30)
-        if holder:
+        try:
+            holder.stdin.write(f"SELECT pg_advisory_lock({STATISTICS_LOCK});\n")
+            holder.stdin.flush()
+            return first_seconds("held")[1], None
+        finally:
             holder.stdin.close()
             holder.wait(timeout=30)
+    authorization, first = first_seconds("fresh-first")
+    subprocess.run([psql_binary(), "--quiet", url, "-c", "ANALYZE"], check=True)
+    return first, first_seconds("fresh-analyzed", authorization)[1]
 
 
 def row(name, result, note=""):
@@ -259,7 +264,7 @@ def main():
         print(row(f"saves, a new client's first {args.fresh_seconds} s on this database", newcomer,
                   ratio(newcomer, zero) + " of the big client's saves"))
         print(row(f"saves, a fresh database's first {args.fresh_seconds} s", fresh, ratio(fresh, analyzed) + " analyzed"))
-        print(row(f"saves, the same database's next {args.fresh_seconds} s, after ANALYZE", analyzed))
+        print(row(f"saves, the same database analyzed: a receiver's first {args.fresh_seconds} s", analyzed))
         print(row(f"saves, a fresh database's first {args.fresh_seconds} s, early ANALYZE held off (before)", held,
                   ratio(held, analyzed).replace("**", "") + " analyzed"))
     finally:
