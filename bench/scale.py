@@ -18,7 +18,8 @@ on a brand-new database, the first --fresh-seconds of saves of a receiver starte
 on it, against the first seconds of a receiver started anew once the database is
 analyzed (both start cold: only the statistics differ); and the fresh database's
 first seconds with the receiver's early ANALYZE held off (another session holds
-its advisory lock), the control: what a fresh database did before.
+its advisory lock) and autovacuum not come yet (off for its tables), the control:
+what a fresh database did before, until autovacuum first analyzed its tables.
 
 Usage: bench/scale.py [--prospects N] [--open-errors N] [--rounds N] [--seconds S]
                       [--fresh-seconds S] [--clients N] [--receiver PATH] [--max-minutes M]
@@ -114,6 +115,12 @@ def fresh_database(name, database_url, postgres_dir, binary, workdir, admin_toke
         port = free_port()
         receiver = start_receiver(binary, workdir, port, url, admin_token, "on")
         try:
+            if hold_statistics:
+                # Before as it was until autovacuum first came (within its minute, or
+                # later on a busy cluster): no statistics at all, whenever it comes.
+                psql_value(url, "DO $$ DECLARE t regclass; BEGIN FOR t IN SELECT oid FROM pg_class WHERE relkind = 'r' "
+                                "AND relnamespace = 'public'::regnamespace LOOP "
+                                "EXECUTE format('ALTER TABLE %s SET (autovacuum_enabled = off)', t); END LOOP; END $$")
             authorization = authorization or turn_up(port, admin_token, "fresh", ["c1"])
             return authorization, measured(postgres_dir, receiver.pid, lambda: saves(port, authorization, seconds, clients, prefix))
         finally:
@@ -265,7 +272,7 @@ def main():
                   ratio(newcomer, zero) + " of the big client's saves"))
         print(row(f"saves, a fresh database's first {args.fresh_seconds} s", fresh, ratio(fresh, analyzed) + " analyzed"))
         print(row(f"saves, the same database analyzed: a receiver's first {args.fresh_seconds} s", analyzed))
-        print(row(f"saves, a fresh database's first {args.fresh_seconds} s, early ANALYZE held off (before)", held,
+        print(row(f"saves, a fresh database's first {args.fresh_seconds} s, early ANALYZE held off and autovacuum not yet come (before)", held,
                   ratio(held, analyzed).replace("**", "") + " analyzed"))
     finally:
         if receiver:
