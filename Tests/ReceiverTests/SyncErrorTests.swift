@@ -58,6 +58,23 @@ import Testing
         }
     }
 
+    /// A record's errors by its id (a rejected merge patch) are resolved by the save
+    /// that adopts it through smart matching, not by a save of another record.
+    @Test func theSaveThatAdoptsARecordResolvesTheErrorsOfItsId() throws {
+        try TestServer.run { server in
+            let acme = try server.turnUp("acme")
+            let id = try #require(try server.request("POST", "/v1/prospects", json: SaveBatchTests.ada, auth: acme).string("id"))
+            #expect(try server.request("PATCH", "/v1/prospects/\(id)", json: #"{"clubId": "club-9"}"#, auth: acme).status == 422)
+            let open = "SELECT count(*) FROM sync_errors WHERE resolved_at IS NULL AND record_id = '\(id)'"
+            #expect(try SaveBatchTests.count(server, open) == 1)
+            #expect(try server.request("PUT", "/v1/prospects/by-external-id/other", json: Self.good, auth: acme).status == 201)
+            #expect(try SaveBatchTests.count(server, open) == 1)
+            let adopted = try server.request("PUT", "/v1/prospects/by-external-id/crm-1", json: SaveBatchTests.ada, auth: acme)
+            #expect(adopted.status == 200 && adopted.string("id") == id, "\(adopted)")
+            #expect(try SaveBatchTests.count(server, open) == 0)
+        }
+    }
+
     /// Two rejections of one record at once make one error counted twice, never two
     /// rows and never a failure: the unique index settles the race.
     @Test func concurrentRejectionsOfOneRecordCountOnce() throws {
@@ -118,8 +135,8 @@ import Testing
     }
 
     /// One big client with 20,000 open errors, the only one the statistics know:
-    /// a new client's saves still ask whether it has open errors with one index
-    /// probe, not by reading the big client's errors until one is its own.
+    /// a save (of a new client, or of the big one) asks whether its record has
+    /// open errors with an index probe, never by reading the client's errors.
     @Test func aNewClientsSavesDoNotReadAnotherClientsOpenErrors() throws {
         try TestServer.run { server in
             _ = try server.turnUp("acme")
@@ -134,7 +151,8 @@ import Testing
             }
             let save: PersonSave<Prospect> = try SaveBatchTests.job("crm-1", Self.good, newcomer)
             let plan = try server.pool.withTransaction { try Self.genericPlan(of: PersonStore<Prospect>.lookUp([save]), on: $0) }
-            #expect(plan.contains("Index Only Scan using sync_errors_open_external_id on sync_errors e"), "\(plan)")
+            #expect(plan.contains("using sync_errors_open_external_id on sync_errors e"), "\(plan)")
+            #expect(plan.contains("using sync_errors_open_record_id on sync_errors e"), "\(plan)")
             #expect(!plan.contains("Seq Scan on sync_errors"), "\(plan)")
         }
     }

@@ -113,8 +113,9 @@ package enum PersonStore<Record: PersonRecord> {
         /// When there is no such record: the one smart matching adopts, if any,
         /// locked (whether the client matches at all is for the caller to ask).
         var match: Record?
-        /// Whether the client has open sync errors about this kind of record: only
-        /// then do the batch's writes carry the statement that resolves them.
+        /// Whether the save's record (by its external id, or the record found) has
+        /// open sync errors: only then do the batch's writes carry the statement
+        /// that resolves them (`SyncErrors.anyOpen`).
         var syncErrorsOpen = false
     }
 
@@ -142,7 +143,8 @@ package enum PersonStore<Record: PersonRecord> {
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    (i.lead_source_id IS NULL OR EXISTS (SELECT FROM lead_sources s WHERE s.client_id = i.client_id AND s.id = i.lead_source_id))
                        AS references_found,
-                   \(SyncErrors.anyOpen(clientId: "cl.client_id", resource: Record.resource)) AS sync_errors_open,
+                   \(SyncErrors.anyOpen(clientId: "cl.client_id", externalId: "i.external_id", recordId: "f.id", resource: Record.resource))
+                       AS sync_errors_open,
                    staff_id_by_email(i.client_id, i.staff_owner_email) AS input_staff_owner_id,
                    \(unescaped: TransactionClock.selectList),
                    f.*
@@ -179,7 +181,8 @@ package enum PersonStore<Record: PersonRecord> {
             lookups[index].clientOptions = try row.decode("client_options")
             lookups[index].clubEnabled = try row.decode("club_enabled")
             lookups[index].referencesFound = try row.decode("references_found")
-            lookups[index].syncErrorsOpen = try row.decode("sync_errors_open")
+            // A save with two match candidates has a row for each.
+            lookups[index].syncErrorsOpen = try row.decode("sync_errors_open") || lookups[index].syncErrorsOpen
             guard try row.decode("id", as: UUID?.self) != nil else { continue }
             let record = try Record(row: row)
             if try row.decode("candidate", as: Bool.self) {

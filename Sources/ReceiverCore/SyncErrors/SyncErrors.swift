@@ -71,21 +71,23 @@ public enum SyncErrors {
             """)
     }
 
-    /// A boolean expression: whether the client `clientId` (an SQL expression)
-    /// has open errors about records of `resource`: only then does a write carry
-    /// the statement that resolves them.
+    /// A boolean expression: whether the record a write is about has open errors
+    /// of `resource` — by its external id (`externalId`, an SQL expression) or by
+    /// its id (`recordId`, null for a record not found): only then does the write
+    /// carry the statement that resolves them. Most writes of a client with many
+    /// open errors are of other records, and cost no more than with none.
     ///
-    /// Not `EXISTS`: its plan may be a sequential scan that stops at the first
-    /// match, which is what the planner picks when its statistics know one client
-    /// (a big one) with open errors and take every client for that one; a new
-    /// client, with none, then reads every open error on each save. `ORDER BY` the
-    /// order of `sync_errors_open_external_id` with `LIMIT 1` makes the index the
-    /// only cheap way whatever the statistics say: one index probe, for every client.
-    package static func anyOpen(clientId: String, resource: SyncErrorResource) -> PostgresQuery {
+    /// Each arm names a whole key of an index of open errors, so it is one probe
+    /// whatever the statistics say of the client. (Asking whether the client has
+    /// any open error was a sequential scan stopping at the first match once the
+    /// statistics knew only one client with errors, and took every client for it:
+    /// every open error read on each save of a new client.)
+    package static func anyOpen(clientId: String, externalId: String, recordId: String, resource: SyncErrorResource) -> PostgresQuery {
         """
-        coalesce((SELECT true FROM sync_errors e
-                  WHERE e.client_id = \(unescaped: clientId) AND e.resolved_at IS NULL AND e.resource = \(resource.rawValue)
-                  ORDER BY e.external_id LIMIT 1), false)
+        (EXISTS (SELECT FROM sync_errors e WHERE e.client_id = \(unescaped: clientId) AND e.resource = \(resource.rawValue)
+                     AND e.external_id = \(unescaped: externalId) AND e.resolved_at IS NULL)
+         OR EXISTS (SELECT FROM sync_errors e WHERE e.client_id = \(unescaped: clientId) AND e.record_id = \(unescaped: recordId)
+                        AND e.resource = \(resource.rawValue) AND e.resolved_at IS NULL))
         """
     }
 
