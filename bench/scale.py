@@ -185,6 +185,13 @@ def main():
         subprocess.run([binary, "migrate"], env=dict(os.environ, DATABASE_URL=database_url, RECEIVER_MIGRATIONS_DIR=migrations_for(binary)),
                        check=True, capture_output=True)
         admin_token = base64.b64encode(os.urandom(24)).decode()
+        # First, on the cluster while it is idle: nothing else (autovacuum of the big
+        # database after its load) counts in its CPU or competes for the disk.
+        fresh, analyzed = fresh_database("fresh", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds)
+        print(f"bench: fresh database, first {args.fresh_seconds} s: {fresh['rps']:.0f} saves/s; analyzed: {analyzed['rps']:.0f}", file=sys.stderr)
+        held, _ = fresh_database("held", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds, hold_statistics=True)
+        print(f"bench: fresh database without the early ANALYZE: {held['rps']:.0f} saves/s", file=sys.stderr)
+
         port = free_port()
         receiver = start_receiver(binary, workdir, port, database_url, admin_token, "on")
         auth = turn_up(port, admin_token, CLIENT, [f"c{n}" for n in range(1, 11)] + ["small"])
@@ -199,8 +206,8 @@ def main():
         open_sql = f"SELECT count(*) FROM sync_errors WHERE client_id = '{CLIENT}' AND resolved_at IS NULL"
         opened, reject_seconds = load(port, auth, database_url, "reject", "reject", args.open_errors, open_sql, args.clients, 180)
         print(f"bench: {opened} open sync errors made through the API in {reject_seconds:.0f} s", file=sys.stderr)
-        # As a database in service is: analyzed (the fresh case is measured below).
-        subprocess.run([psql_binary(), "--quiet", database_url, "-c", "ANALYZE"], check=True)
+        # As a database in service is: vacuumed and analyzed (the fresh case is measured above).
+        subprocess.run([psql_binary(), "--quiet", database_url, "-c", "VACUUM ANALYZE"], check=True)
 
         ids = psql_value(database_url, f"SELECT string_agg(id::text, ' ') FROM (SELECT id FROM prospects "
                                        f"WHERE client_id = '{CLIENT}' ORDER BY random() LIMIT 10000) r").split()
@@ -238,17 +245,14 @@ def main():
                       f"p99 {result['p99_us'] / 1000:.2f} ms, errors {result['errors']:.0f}", file=sys.stderr)
         errors_open(True)
 
+        # The same state as the rounds began in: autovacuum has nothing left of them to do.
+        subprocess.run([psql_binary(), "--quiet", database_url, "-c", "VACUUM ANALYZE"], check=True)
         newcomer_auth = turn_up(port, admin_token, "newcomer", ["c1"])
         newcomer = measured(postgres_dir, receiver.pid, lambda: saves(port, newcomer_auth, args.fresh_seconds, args.clients, "newcomer"))
         print(f"bench: a new client's first {args.fresh_seconds} s on the big database: {newcomer['rps']:.0f} saves/s", file=sys.stderr)
         receiver.terminate()
         receiver.wait(timeout=30)
         receiver = None
-
-        fresh, analyzed = fresh_database("fresh", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds)
-        print(f"bench: fresh database, first {args.fresh_seconds} s: {fresh['rps']:.0f} saves/s; analyzed: {analyzed['rps']:.0f}", file=sys.stderr)
-        held, _ = fresh_database("held", database_url, postgres_dir, binary, workdir, admin_token, args.clients, args.fresh_seconds, hold_statistics=True)
-        print(f"bench: fresh database without the early ANALYZE: {held['rps']:.0f} saves/s", file=sys.stderr)
 
         print()
         print(f"{binary}: {loaded} prospects of one client loaded through the API ({loaded / load_seconds:.0f}/s), "
