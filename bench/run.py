@@ -669,8 +669,10 @@ def main():
     parser.add_argument("--receiver", default=default_receiver(),
                         help="the connector-receiver binary to measure (default: this checkout's release build); "
                              "it migrates the database with the migrations of the checkout it was built in")
-    parser.add_argument("--access-log", choices=["on", "off"], default="off",
-                        help="the server's access log (default off; on: the server also logs at its default level, info)")
+    parser.add_argument("--access-log", choices=["on", "off"], default="on",
+                        help="the server's access log: on (the default, as shipped: the server logs at its default "
+                             "level, info, a line per request) or off (RECEIVER_ACCESS_LOG=off and level warning, "
+                             "the old comparison)")
     parser.add_argument("--feed-events", type=int, default=50000, help="events in the feed that feed-read reads")
     parser.add_argument("--feed-tries", type=int, default=1000, help="commit-to-reader measurements of feed-latency")
     parser.add_argument("--feed-waiters", type=int, default=1000, help="readers waiting at once in feed-waiters")
@@ -757,6 +759,9 @@ def main():
                          lambda r: run_wrk(base, args.seconds, args.clients, script="save.lua",
                                            script_args=(auth, "repeat", "repeat", str(PROSPECTS)))))
         if "get-prospect" in chosen:
+            runs.append(("primary-key SELECT", "pgbench",
+                         lambda r: run_pgbench(database_url, args.seconds, args.clients, f"select-{r}", workdir,
+                                               script="select.sql")))
             runs.append(("GET /v1/prospects/{id}", "connector-receiver",
                          lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.prospect_file))))
         if "get-staff" in chosen:
@@ -796,7 +801,9 @@ def main():
 
         table_runs = [(w, s) for w, s, _ in runs if w != FEED_READ]
         print()
-        print(f"{receiver_path}, access log {args.access_log}")
+        print(f"{receiver_path}: " + ("the defaults, as shipped (access log on, log level info, written to a file)"
+                                      if args.access_log == "on" else
+                                      "access log off (RECEIVER_ACCESS_LOG=off, log level warning), not the default"))
         if table_runs:
             print()
             print(f"{args.rounds} interleaved rounds of {args.seconds} s, medians; /healthz at {args.connections} connections, "
@@ -843,11 +850,15 @@ def main():
             print(f"{label}: {median:.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ {target}: {verdict})")
 
         receiver_name = "connector-receiver"
-        ratio(("GET /healthz", receiver_name), ("GET /healthz", "nginx"), "GET /healthz, connector-receiver / nginx", 0.8)
+        ratio(("GET /healthz", receiver_name), ("GET /healthz", "nginx"), "GET /healthz, connector-receiver / nginx", 0.9)
         ratio(("PUT by-external-id, new ids", receiver_name), ("durable upsert", "pgbench"),
-              "upsert new ids, connector-receiver / pgbench", 1.5)
+              "upsert new ids, connector-receiver / pgbench (aim 1.5)", 1.0)
         ratio(("PUT by-external-id, repeated ids", receiver_name), ("durable upsert", "pgbench"),
-              "upsert repeated ids, connector-receiver / pgbench", 1.5)
+              "upsert repeated ids, connector-receiver / pgbench (aim 1.5)", 1.0)
+        ratio(("GET /v1/prospects/{id}", receiver_name), ("primary-key SELECT", "pgbench"),
+              "GET /v1/prospects/{id}, connector-receiver / pgbench prepared SELECT", 0.5)
+        ratio(("GET /v1/staff?email=", receiver_name), ("primary-key SELECT", "pgbench"),
+              "GET /v1/staff?email=, connector-receiver / pgbench prepared SELECT", 0.5)
         if ("durable upsert + its event", "pgbench") in results:
             ratios = [a["rps"] / b["rps"] for a, b in zip(results[("durable upsert + its event", "pgbench")],
                                                          results[("durable upsert", "pgbench")])]
