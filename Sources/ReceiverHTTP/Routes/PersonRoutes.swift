@@ -197,8 +197,11 @@ struct PersonRoutes<Record: PersonRecord> {
         let rateLimiter = endpoint.rateLimiter
         let readerUse = endpoint.readerUse
         let logger = endpoint.logger
+        // Under load a lane waits as long for more reads as for more saves: a batch
+        // costs the database and this process about as much as a few reads.
         let settings = Batcher<PersonRead, Response>.Settings(
-            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait)
+            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait,
+            gatherTime: endpoint.saveBatchWait)
         let batcher = Batcher<PersonRead, Response>(
             settings: settings, key: { _ in nil }, timedOut: Problem.overloaded().makeResponse()
         ) { reads in
