@@ -29,13 +29,21 @@ struct AccessLogLines {
         Self.appendDecimal(UInt64(loopIndex), to: &digits)
         self.loopDigits = digits
         bytes.reserveCapacity(64 << 10)
+        tick()
+    }
+
+    /// The wall-clock time lines get: read once per loop iteration (`tick()`), as the
+    /// loop reads its monotonic clock, rather than once per line.
+    private var now = timespec()
+
+    /// Reads the clock for the lines of the loop iteration that begins.
+    mutating func tick() {
+        clock_gettime(CLOCK_REALTIME, &now)
+        if now.tv_sec != cachedSecond { refreshStamp(now.tv_sec) }
     }
 
     /// Appends the line of one answered request.
     mutating func append(requestID: String, method: String, path: String, status: Int, durationNanos: UInt64, bytesSent: Int) {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        if now.tv_sec != cachedSecond { refreshStamp(now.tv_sec) }
         count += 1
         switch format {
         case .text:

@@ -111,6 +111,7 @@ final class EventLoop {
             let count = epoll.wait(into: events, timeoutMilliseconds: nextTimeout())
             now = MonotonicClock.nanoseconds()
             encoder.refreshDate(now: HTTPDate.nowSeconds())
+            if accessLogLines != nil { accessLogLines!.tick() }
             for index in 0..<count {
                 let data = events.data(at: index)
                 let flags = events.events(at: index)

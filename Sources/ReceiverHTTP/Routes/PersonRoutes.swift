@@ -192,6 +192,7 @@ struct PersonRoutes<Record: PersonRecord> {
     /// request without a readable credential is answered there (401), any other is
     /// queued and its response deferred to the lane; so no worker takes part.
     /// Each read is then admitted as any `/v1` call is (`ConnectorEndpoint.admit`).
+    /// Counted for `/metrics`: `receiver_read_batches_total`, `receiver_reads_total{path="batch"}`.
     private func batchedGet() -> RequestHandler {
         let database = endpoint.database
         let rateLimiter = endpoint.rateLimiter
@@ -202,9 +203,15 @@ struct PersonRoutes<Record: PersonRecord> {
         let settings = Batcher<PersonRead, Response>.Settings(
             lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait,
             gatherTime: endpoint.saveBatchWait)
+        // Counted for `/metrics` as the saves are: reads per batch show how much a batch shares.
+        let resource = ("resource", Record.resource.rawValue)
+        let batches = Counter(label: "receiver_read_batches_total", dimensions: [resource])
+        let readInBatch = Counter(label: "receiver_reads_total", dimensions: [resource, ("path", "batch")])
         let batcher = Batcher<PersonRead, Response>(
             settings: settings, key: { _ in nil }, timedOut: Problem.overloaded().makeResponse()
         ) { reads in
+            batches.increment()
+            readInBatch.increment(by: reads.count)
             do {
                 return try database.withConnection { connection in
                     try PersonReads<Record>.run(reads, on: connection).map { result in
