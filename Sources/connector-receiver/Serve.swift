@@ -148,6 +148,9 @@ struct Serve: ParsableCommand {
                 eventRetention: settings.eventRetention, rowRetention: settings.rowRetention),
             logger: logger)
         var serverConfiguration = settings.server
+        if serverConfiguration.accessLog {
+            serverConfiguration.accessLogWriter = try logging.accessLogWriter(logger: logger)
+        }
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
