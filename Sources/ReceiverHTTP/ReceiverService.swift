@@ -40,6 +40,9 @@ public final class ReceiverService: Sendable {
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
         public var feedPollInterval: Duration
+        /// Called after every commit of this instance that recorded events: wakes webhook
+        /// delivery (`serve` sets it once the engine exists).
+        public var localChangeObserver: (@Sendable () -> Void)?
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -53,7 +56,8 @@ public final class ReceiverService: Sendable {
             eventRetention: Duration = .seconds(30 * 86_400),
             rowRetention: RowRetention.Settings = RowRetention.Settings(),
             maintenanceInterval: Duration = .seconds(3_600),
-            feedPollInterval: Duration = .milliseconds(50)
+            feedPollInterval: Duration = .milliseconds(50),
+            localChangeObserver: (@Sendable () -> Void)? = nil
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -68,6 +72,7 @@ public final class ReceiverService: Sendable {
             self.rowRetention = rowRetention
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
+            self.localChangeObserver = localChangeObserver
         }
     }
 
@@ -97,7 +102,8 @@ public final class ReceiverService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
-        self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
+        self.changeWaiters = ChangeWaiters(
+            database: database, pollInterval: configuration.feedPollInterval, onChange: configuration.localChangeObserver, logger: logger)
         self.maintenance = MaintenanceLoop(
             database: database,
             settings: MaintenanceLoop.Settings(
