@@ -38,6 +38,9 @@ public final class ReceiverService: Sendable {
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
         public var feedPollInterval: Duration
+        /// Webhook endpoints may be created at loopback, private and link-local addresses
+        /// (`serve --webhook-allow-private-addresses`); else such URLs are refused.
+        public var webhookAllowPrivateAddresses = false
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -153,7 +156,8 @@ public final class ReceiverService: Sendable {
         ChangesRoute(endpoint: endpoint, waiters: changeWaiters).register(in: &router)
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
-            defaultConnection: configuration.publicConnection, verifier: configuration.verifier
+            defaultConnection: configuration.publicConnection, verifier: configuration.verifier,
+            allowPrivateWebhookAddresses: configuration.webhookAllowPrivateAddresses
         ).register(in: &router)
         return router
     }
