@@ -133,8 +133,8 @@ CREATE TABLE webhook_deliveries (
 );
 -- One delivery per event and endpoint: what resend names (…/deliveries/{eventId}).
 CREATE UNIQUE INDEX webhook_deliveries_event ON webhook_deliveries (endpoint_id, event_id);
--- The claims' scan: pending deliveries by when they are due.
-CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+-- The claims' scan: each endpoint's pending deliveries by when they are due.
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (endpoint_id, next_attempt_at, id) WHERE status = 'pending';
 -- The per-record order check: an earlier pending delivery of the same record.
 CREATE INDEX webhook_deliveries_record ON webhook_deliveries (endpoint_id, record_id, id) WHERE status = 'pending';
 -- Finished deliveries past their keeping time are deleted in this order.

@@ -38,9 +38,12 @@ public final class ReceiverService: Sendable {
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
         public var feedPollInterval: Duration
+        /// Called after every commit of this instance that recorded events: wakes webhook
+        /// delivery (`serve` sets it once the engine exists).
+        public var localChangeObserver: (@Sendable () -> Void)?
         /// Webhook endpoints may be created at loopback, private and link-local addresses
         /// (`serve --webhook-allow-private-addresses`); else such URLs are refused.
-        public var webhookAllowPrivateAddresses = false
+        public var webhookAllowPrivateAddresses: Bool
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -53,7 +56,9 @@ public final class ReceiverService: Sendable {
             saveQueue: SaveQueueLimits = SaveQueueLimits(),
             eventRetention: Duration = .seconds(30 * 86_400),
             maintenanceInterval: Duration = .seconds(3_600),
-            feedPollInterval: Duration = .milliseconds(50)
+            feedPollInterval: Duration = .milliseconds(50),
+            localChangeObserver: (@Sendable () -> Void)? = nil,
+            webhookAllowPrivateAddresses: Bool = false
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -67,6 +72,8 @@ public final class ReceiverService: Sendable {
             self.eventRetention = eventRetention
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
+            self.localChangeObserver = localChangeObserver
+            self.webhookAllowPrivateAddresses = webhookAllowPrivateAddresses
         }
     }
 
@@ -96,7 +103,8 @@ public final class ReceiverService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
-        self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
+        self.changeWaiters = ChangeWaiters(
+            database: database, pollInterval: configuration.feedPollInterval, onChange: configuration.localChangeObserver, logger: logger)
         self.maintenance = EventMaintenance(
             database: database, retention: configuration.eventRetention, interval: configuration.maintenanceInterval, logger: logger)
     }

@@ -102,6 +102,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var webhooks: WebhookOptions
 
     func run() throws {
         ShutdownSignals.install()
@@ -125,6 +126,13 @@ struct Serve: ParsableCommand {
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
         if handle.poolMode == .transaction { try checkPooledSessions(pool, logger: logger) }
+        // Webhook delivery: woken by this instance's commits, started with the server, stopped before it.
+        var webhookEngine: WebhookDeliveryEngine?
+        var wakeWebhooks: (@Sendable () -> Void)?
+        if let webhookSettings = try webhooks.settings(keepFinished: settings.eventRetention) {
+            let engine = try WebhookDeliveryEngine(database: pool, settings: webhookSettings, logger: logger)
+            (webhookEngine, wakeWebhooks) = (engine, { engine.wake() })
+        }
 
         // Without a public URL, new clients get this server's own address; with
         // --port 0 the port is only known once bound.
@@ -139,13 +147,16 @@ struct Serve: ParsableCommand {
                 clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
-                eventRetention: settings.eventRetention),
+                eventRetention: settings.eventRetention,
+                localChangeObserver: wakeWebhooks,
+                webhookAllowPrivateAddresses: try webhooks.allowsPrivateAddresses()),
             logger: logger)
         var serverConfiguration = settings.server
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
         service.start()
+        webhookEngine?.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         // `turnup add` beside this server reads its public URL from the data directory;
         // written before the "listening" line, so whoever sees that line finds the file.
@@ -184,6 +195,7 @@ struct Serve: ParsableCommand {
 
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        webhookEngine?.stop(gracePeriod: min(settings.shutdownGrace, .seconds(5)))
         service.stop()
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")

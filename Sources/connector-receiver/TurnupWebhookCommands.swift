@@ -50,13 +50,20 @@ struct TurnupWebhookAddressOption: ParsableArguments {
         "Accept a URL at a loopback, private or link-local address (as `serve --webhook-allow-private-addresses`, which must be set for deliveries there to be made). (env: RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=on)"))
     var webhookAllowPrivateAddresses = false
 
+    /// The flag, else the environment, read by `serve`'s own rule.
     func allowed() throws -> Bool {
-        if webhookAllowPrivateAddresses { return true }
-        switch Environment.value("RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES")?.lowercased() {
-        case nil, "off", "false", "0", "no": return false
-        case "on", "true", "1", "yes": return true
-        case let other?: throw ValidationError("RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES must be on or off, not \(other).")
-        }
+        try WebhookOptions.parse(webhookAllowPrivateAddresses ? ["--webhook-allow-private-addresses"] : []).allowsPrivateAddresses()
+    }
+}
+
+extension WebhookOptions {
+    /// Whether webhook endpoints may be at loopback, private and link-local addresses: the
+    /// delivery engine's setting, read the same way by an instance that does not deliver
+    /// (its admin API still creates endpoints) and by `turnup webhook`.
+    func allowsPrivateAddresses() throws -> Bool {
+        var delivering = self
+        delivering.webhookDelivery = "on"
+        return try delivering.settings(keepFinished: .seconds(1))?.allowPrivateAddresses ?? false
     }
 }
 
