@@ -121,7 +121,7 @@ struct TurnupWebhookAdd: ParsableCommand {
         if let secret { body["secret"] = .string(secret) }
         let allowPrivate = try address.allowed()
         let created = try TurnupSession.run(common, hint: TurnupWebhookText.hint(clientId)) { session in
-            let input = try WebhookEndpointInput.parse(body).validated()
+            let input = try WebhookEndpointInput.parse(body).validated().withCanonicalScheme()
             return try WebhookEndpointStore.create(
                 clientId: clientId, input, allowPrivateAddresses: allowPrivate, by: session.audit, on: session.connection)
         }
@@ -298,7 +298,7 @@ struct TurnupWebhookUpdate: ParsableCommand {
                 id, clientId: target.clientId, allowPrivateAddresses: allowPrivate, by: session.audit, on: session.connection
             ) { current in
                 before = current
-                return try WebhookEndpointInput.parse(patch: patch, over: current).validated()
+                return try WebhookEndpointInput.parse(patch: patch, over: current).validated().withCanonicalScheme()
             }
         }
         if common.json {

@@ -174,6 +174,9 @@ import Testing
             #expect(badType.output.contains("--event-type: has unknown event types prospect.deleted"), "\(badType.output)")
             let badClub = try database.run(["turnup", "webhook", "add", "acme", "--url", "http://127.0.0.1:9/", "--club", "club-009", Self.allowPrivate])
             #expect(badClub.output.contains("--club: client acme has no club club-009"), "\(badClub.output)")
+            let capitals = try database.json(["turnup", "webhook", "add", "acme", "--url", "HTTP://127.0.0.1:9/Hook", Self.allowPrivate, "--json"])
+            #expect(capitals["url"] as? String == "http://127.0.0.1:9/Hook")
+            #expect(try database.run(["turnup", "webhook", "delete", "acme", try #require(capitals["id"] as? String)]).status == 0)
             let badScheme = try database.run(["turnup", "webhook", "add", "acme", "--url", "ftp://example.com/", Self.allowPrivate])
             #expect(badScheme.output.contains("--url: must be an http:// or https:// URL"), "\(badScheme.output)")
             let badRate = try database.run(["turnup", "webhook", "add", "acme", "--url", "http://127.0.0.1:9/", "--rate-limit", "0", Self.allowPrivate])
@@ -207,7 +210,7 @@ import Testing
                 #expect(unknown.output.contains("No client nobody") && unknown.output.contains("turnup list"), "\(arguments): \(unknown.output)")
             }
             let actions = (try database.json(["turnup", "audit", "acme", "--json"])["items"] as? [[String: Any]])?.map { $0["action"] as? String }
-            #expect(actions == ["client.create", "webhook.create", "webhook.update"], "only what succeeded was done")
+            #expect(actions == ["client.create", "webhook.create", "webhook.create", "webhook.delete", "webhook.update"], "only what succeeded was done")
         }
     }
 

@@ -16,7 +16,7 @@ extension AdminRoutes {
         router.post(collection, handler: endpoint.handler { call in
             let body = try RequestSupport.jsonObject(call.request)
             let clientId = try call.parameter("clientId")
-            let input = try WebhookEndpointInput.parse(body).validated()
+            let input = try WebhookEndpointInput.parse(body).validated().withCanonicalScheme()
             let created = try call.withConnection { connection in
                 try WebhookEndpointStore.create(
                     clientId: clientId, input, allowPrivateAddresses: allowPrivateAddresses, by: call.audit, on: connection)
@@ -59,7 +59,7 @@ extension AdminRoutes {
                 ) { current in
                     before = current
                     try RequestSupport.versionCondition(call.request).check(currentVersion: current.version)
-                    return try WebhookEndpointInput.parse(patch: patch, over: current).validated()
+                    return try WebhookEndpointInput.parse(patch: patch, over: current).validated().withCanonicalScheme()
                 }
             }
             if webhook.version != before?.version {
@@ -96,17 +96,11 @@ extension AdminRoutes {
             let page = try RequestSupport.page(call.request, keyCount: 2)
             let after = try WebhookDeliveryLog.after(page)
             let status = try Self.deliveryStatus(call.request)
-            let eventId = try RequestSupport.queryValue(call.request, "eventId")
-            let entries = try call.withConnection { connection -> [WebhookDeliveryLog.Entry] in
+            let eventId = try Self.deliveryEventId(call.request)
+            let entries = try call.withConnection { connection in
                 let id = try WebhookEndpointStore.parseId(try call.parameter("id"), clientId: clientId, on: connection)
-                guard let eventId else {
-                    return try WebhookDeliveryLog.list(
-                        endpointId: id, clientId: clientId, status: status, after: after, limit: page.limit + 1, on: connection)
-                }
-                // An event id that is no id names no delivery: an empty log (not an error: it is a filter).
-                guard let event = WebhookDeliveryLog.parseEventId(eventId) else { return [] }
                 return try WebhookDeliveryLog.list(
-                    endpointId: id, clientId: clientId, status: status, eventId: event, after: after, limit: page.limit + 1,
+                    endpointId: id, clientId: clientId, status: status, eventId: eventId, after: after, limit: page.limit + 1,
                     on: connection)
             }
             return .json(page.listBody(entries, json: \.json, sortKey: \.sortKey))
@@ -152,6 +146,15 @@ extension AdminRoutes {
             throw Problem.badRequest("The query parameter status must be one of \(names), not \(text).")
         }
         return status
+    }
+
+    /// `eventId` of the delivery log: an event id (`evt_…`), else a 400.
+    private static func deliveryEventId(_ request: Request) throws -> UUID? {
+        guard let text = try RequestSupport.queryValue(request, "eventId") else { return nil }
+        guard let id = WebhookDeliveryLog.parseEventId(text) else {
+            throw Problem.badRequest("The query parameter eventId must be an event id such as evt_0193f4b2-6c1d-7a9e-8b3f-2d5e7c9a1b04, not \(text).")
+        }
+        return id
     }
 
     private static func webhookPath(_ clientId: String, _ id: UUID) -> String {
