@@ -268,6 +268,29 @@ import Testing
         }
     }
 
+    @Test func anUnreachableDatabaseIsA503OnEveryWebhookRoute() throws {
+        // Nothing listens on port 9 (discard) on loopback.
+        let unreachable = try PostgresConfiguration(url: "host=127.0.0.1 port=9 dbname=none user=none", connectTimeout: .seconds(1))
+        var service = ReceiverService.Configuration()
+        service.webhookAllowPrivateAddresses = true
+        try TestServer.run(database: unreachable, service: service, adminToken: TestServer.adminToken) { server in
+            let base = "/clients/acme/webhook-endpoints"
+            let id = UUID().uuidString.lowercased()
+            let requests: [(String, String, String?)] = [
+                ("POST", base, Self.hook), ("GET", base, nil), ("GET", base + "/\(id)", nil),
+                ("PATCH", base + "/\(id)", #"{"enabled": false}"#), ("DELETE", base + "/\(id)", nil), ("POST", base + "/\(id)/secret", nil),
+                ("GET", base + "/\(id)/deliveries", nil), ("POST", base + "/\(id)/deliveries/evt_\(id)/resend", nil),
+                ("POST", base + "/\(id)/recover", #"{"since": "2026-01-01T00:00:00Z"}"#),
+            ]
+            for (method, path, body) in requests {
+                let response = try server.admin(method, path, json: body)
+                #expect(response.status == 503, "\(method) \(path): \(response)")
+                #expect(response.header("Retry-After") != nil)
+                #expect(response.string("type") == "urn:connector-receiver:problem:database-unavailable", "\(method) \(path)")
+            }
+        }
+    }
+
     @Test func anotherClientsEndpointIsUnknown() throws {
         try Self.run { server in
             _ = try server.adminTurnUp("acme")
