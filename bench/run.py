@@ -8,7 +8,9 @@ against each workload in several interleaved rounds and prints one table.
 Ratios are taken per round and the median is reported, since a shared 2-core
 machine is noisy. Then the change feed (GET /v1/changes): reading it to the
 end in pages of 500, commit-to-reader latency of a long poll, and 1,000 long
-polls waiting at once.
+polls waiting at once. Then webhook delivery to nginx answering 204
+(bench/webhooks.py): deliveries a second, and commit-to-delivery latency at a
+steady 1,000 saves a second.
 
 Usage: bench/run.py [--rounds N] [--seconds S] [--workloads a,b] [--idle N]
                     [--receiver PATH] [--access-log on|off]
@@ -31,6 +33,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+
+import webhooks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEALTHZ_BODY = '{"status":"ok"}'
@@ -161,6 +165,9 @@ http {{
             default_type application/json;
             return 200 '{HEALTHZ_BODY}';
         }}
+        location = {webhooks.WEBHOOK_PATH} {{
+            return 204;
+        }}
     }}
 }}
 """)
@@ -207,7 +214,9 @@ def start_receiver(binary, workdir, port, database_url, admin_token, access_log)
     # default level (info) and writes them to this file; with it off, at warning.
     env = receiver_environment(binary, database_url, RECEIVER_ACCESS_LOG=access_log,
                                RECEIVER_LOG_LEVEL="info" if access_log == "on" else "warning",
-                               RECEIVER_ADMIN_TOKEN=admin_token)
+                               RECEIVER_ADMIN_TOKEN=admin_token,
+                               # The webhook workloads deliver to nginx on loopback.
+                               RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="on")
     # Its log is on standard error; standard output only says what to do next (the admin URL, turnup).
     process = subprocess.Popen(
         [binary, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -652,8 +661,9 @@ def feed_waiters(pid, port, authorization, database_url, count, beside=None, wai
 
 
 WORKLOADS = ["healthz", "upsert-new", "upsert-repeat", "get-prospect", "get-staff",
-             "feed-read", "feed-latency", "feed-waiters"]
+             "feed-read", "feed-latency", "feed-waiters", "webhook-throughput", "webhook-latency"]
 FEED_WORKLOADS = {"feed-read", "feed-latency", "feed-waiters", "upsert-event-sql"}
+WEBHOOK_WORKLOADS = {"webhook-throughput", "webhook-latency"}
 # Not run unless named: pgbench's upsert with the event a save records, beside the plain one.
 EXTRA_WORKLOADS = ["upsert-event-sql"]
 
@@ -674,6 +684,9 @@ def main():
     parser.add_argument("--feed-events", type=int, default=50000, help="events in the feed that feed-read reads")
     parser.add_argument("--feed-tries", type=int, default=1000, help="commit-to-reader measurements of feed-latency")
     parser.add_argument("--feed-waiters", type=int, default=1000, help="readers waiting at once in feed-waiters")
+    parser.add_argument("--webhook-events", type=int, default=50000, help="events delivered per round of webhook-throughput")
+    parser.add_argument("--webhook-rate", type=int, default=1000, help="saves a second during webhook-latency")
+    parser.add_argument("--webhook-seconds", type=int, default=20, help="seconds of steady saves in webhook-latency")
     args = parser.parse_args()
     # Stopped from outside (SIGTERM, as `timeout` and CI send), still stop the
     # PostgreSQL, nginx and connector-receiver it started: the `finally` below.
@@ -718,6 +731,10 @@ def main():
         if FEED_WORKLOADS & set(chosen) and not has_feed:
             raise SystemExit(f"bench: {receiver_path} has no change feed (no events table); "
                              f"choose from --workloads {','.join(w for w in WORKLOADS if w not in FEED_WORKLOADS)}")
+        has_webhooks = psql_value(database_url, "SELECT to_regclass('webhook_deliveries') IS NOT NULL") == "t"
+        if WEBHOOK_WORKLOADS & set(chosen) and not has_webhooks:
+            chosen = [w for w in chosen if w not in WEBHOOK_WORKLOADS]
+            print(f"bench: {receiver_path} has no webhook delivery: leaving the webhook workloads out", file=sys.stderr)
         feed_client = None
         if "feed-read" in chosen:
             feed_authorization = turn_up(receiver_port, admin_token, "feed")
@@ -912,6 +929,47 @@ def main():
                 and waiters["waiting"] >= args.feed_waiters and waiters["answered"] == args.feed_waiters))
             print(f"bench: feed-waiters threads by name before {waiters['names_before']}, while waiting {waiters['names_waiting']}",
                   file=sys.stderr)
+        webhook_rows = []  # (workload, figure, target, met)
+        if "webhook-throughput" in chosen:
+            hooks_authorization = turn_up(receiver_port, admin_token, "hooks")
+            loaded = load_events(receiver_port, hooks_authorization, database_url, "hooks", args.webhook_events, args.clients)
+            subprocess.run([psql_binary(), "--quiet", database_url, "-c", "ANALYZE"], check=True)
+            rounds = []
+            for round_number in range(1, args.rounds + 1):
+                before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
+                result = webhooks.throughput(psql_value, database_url, "hooks", loaded, nginx_port)
+                result["cpu"] = (cpu_seconds(receiver.pid) - before) / max(result["requests"], 1)
+                result["database_cpu"] = (postgres_cpu_seconds(postgres_dir) - database_before) / max(result["requests"], 1)
+                rounds.append(result)
+                print(f"bench: round {round_number} webhook-throughput: {result['requests']} deliveries in "
+                      f"{result['seconds']:.1f} s, {result['rps']:.0f}/s, errors {result['errors']}", file=sys.stderr)
+            rate = statistics.median(r["rps"] for r in rounds)
+            webhook_rows.append((
+                "webhook-throughput", f"{loaded} events to a new endpoint (nginx, 204), {args.rounds} rounds: "
+                f"{rate:.0f} deliveries/s (rounds: {', '.join(format(r['rps'], '.0f') for r in rounds)}); "
+                f"server {statistics.median(r['cpu'] for r in rounds) * 1e6:.1f} + PostgreSQL "
+                f"{statistics.median(r['database_cpu'] for r in rounds) * 1e6:.1f} µs CPU/delivery; "
+                f"errors {sum(r['errors'] for r in rounds)}",
+                "≥ 5,000 deliveries/s", rate >= 5000 and sum(r["errors"] for r in rounds) == 0))
+        if "webhook-latency" in chosen:
+            latency_authorization = turn_up(receiver_port, admin_token, "hooklat")
+            result = webhooks.latency(psql_value, database_url, receiver_port, latency_authorization, "hooklat", nginx_port,
+                                      args.webhook_rate, args.webhook_seconds, "hooklat")
+            webhook_rows.append((
+                "webhook-latency", f"{result['requests']} saves at {args.webhook_rate}/s for {args.webhook_seconds} s "
+                f"({result['late']} sent more than 50 ms late, {result['failed_saves']} failed); commit to delivery of "
+                f"{result['measured']} first attempts: p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, "
+                f"max {result['max_us'] / 1000:.1f} ms; {result['delivered']} delivered",
+                "p50 ≤ 50 ms", result["p50_us"] <= 50000 and result["errors"] == 0))
+        if webhook_rows:
+            print()
+            print("Webhook delivery (to nginx answering 204):")
+            print()
+            print("| workload | measured | target | met |")
+            print("|---|---|---|---|")
+            for workload, figure, target, met in webhook_rows:
+                print(f"| {workload} | {figure} | {target} | {'yes' if met else 'no'} |")
+
         if feed_rows:
             print()
             print("The change feed (GET /v1/changes):")

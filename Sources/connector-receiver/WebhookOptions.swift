@@ -39,10 +39,16 @@ struct WebhookOptions: ParsableArguments {
             }
             settings.disableAfter = parsed.delays[0]
         }
-        settings.allowPrivateAddresses = try webhookAllowPrivateAddresses
-            || Self.onOff(Environment.value("RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES"), name: "RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default: false)
+        settings.allowPrivateAddresses = try allowsPrivateAddresses()
         let delivering = try Self.onOff(webhookDelivery ?? Environment.value("RECEIVER_WEBHOOK_DELIVERY"), name: "--webhook-delivery (or RECEIVER_WEBHOOK_DELIVERY)", default: true)
         return delivering ? settings : nil
+    }
+
+    /// Whether endpoints may be at non-public addresses: for delivery, and for the admin API's
+    /// check when an endpoint is created or its URL changed (on every instance, delivering or not).
+    func allowsPrivateAddresses() throws -> Bool {
+        try webhookAllowPrivateAddresses
+            || Self.onOff(Environment.value("RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES"), name: "RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default: false)
     }
 
     private static func onOff(_ text: String?, name: String, default value: Bool) throws -> Bool {

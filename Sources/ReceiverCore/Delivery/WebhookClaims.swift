@@ -24,9 +24,15 @@ package enum WebhookClaims {
                     SELECT d.endpoint_id, d.id FROM webhook_deliveries d
                     WHERE d.endpoint_id = q.endpoint_id AND d.status = 'pending' AND d.next_attempt_at <= now()
                       AND (d.claimed_until IS NULL OR d.claimed_until < now())
-                      AND NOT EXISTS (
-                          SELECT FROM webhook_deliveries p
-                          WHERE p.endpoint_id = d.endpoint_id AND p.record_id = d.record_id AND p.status = 'pending' AND p.id < d.id)
+                      -- The record's earliest pending delivery to the endpoint is this one. A
+                      -- correlated subquery, not NOT EXISTS: an anti-join's plan, made when the
+                      -- table's statistics were stale, scanned every pending row per candidate.
+                      -- "NOT IN (succeeded, failed)" is "pending", spelled as the predicate of
+                      -- webhook_deliveries_record, the one index that answers it (migration 0005).
+                      AND d.id = (
+                          SELECT min(p.id) FROM webhook_deliveries p
+                          WHERE p.endpoint_id = d.endpoint_id AND p.record_id = d.record_id
+                            AND p.status NOT IN ('succeeded', 'failed'))
                     ORDER BY d.next_attempt_at, d.id
                     LIMIT q.quota
                     FOR UPDATE SKIP LOCKED
@@ -34,8 +40,12 @@ package enum WebhookClaims {
             )
             UPDATE webhook_deliveries d
             SET claimed_by = \(instance), claimed_until = now() + \(lease.secondsText)::interval
-            FROM picked, webhook_endpoints e
-            WHERE d.endpoint_id = picked.endpoint_id AND d.id = picked.id AND e.id = d.endpoint_id AND e.enabled
+            FROM webhook_endpoints e
+            -- By the primary key's arrays rather than a join with picked: the generic plan
+            -- guesses picked large (its LIMIT is a column) and would scan the whole table.
+            WHERE d.endpoint_id = ANY(ARRAY(SELECT DISTINCT endpoint_id FROM picked))
+              AND d.id = ANY(ARRAY(SELECT id FROM picked))
+              AND e.id = d.endpoint_id AND e.enabled
             RETURNING d.client_id, d.endpoint_id, d.id, d.event_id, d.body, d.schedule_step, e.url, e.secret,
                       CASE WHEN e.previous_secret_expires_at > now() THEN e.previous_secret END AS previous_secret
             """).map(ClaimedDelivery.init(row:))
@@ -109,23 +119,21 @@ package enum WebhookClaims {
             )
             SELECT client_id, id FROM changed WHERE disabled_now
             """
-        let disabled: [Disabled]
-        if results.contains(where: { $0.outcome == .gone }) {
-            disabled = try connection.transaction { connection in
-                let disabled = try connection.query(statement).map {
-                    Disabled(clientId: try $0.decode("client_id"), endpointId: try $0.decode("id"))
-                }
-                for endpoint in disabled {
-                    try AuditLog.record("webhook.disable", clientId: endpoint.clientId, changes: [
-                        "id": .string(endpoint.endpointId.lowercasedString), "disabledReason": .string(WebhookEndpoint.DisabledReason.gone.rawValue),
-                    ], by: auditContext, on: connection)
-                }
-                return disabled
+        // Custom plans for this statement: the generic plan guesses ten rows of o and one of
+        // the deliveries, and joined them by rescanning o per delivery.
+        let changed = try connection.begin(with: [WebhookFanOut.customPlans, statement])[1]
+        do {
+            let disabled = try changed.map { Disabled(clientId: try $0.decode("client_id"), endpointId: try $0.decode("id")) }
+            for endpoint in disabled {
+                try AuditLog.record("webhook.disable", clientId: endpoint.clientId, changes: [
+                    "id": .string(endpoint.endpointId.lowercasedString), "disabledReason": .string(WebhookEndpoint.DisabledReason.gone.rawValue),
+                ], by: auditContext, on: connection)
             }
-        } else {
-            try connection.execute(statement)
-            disabled = []
+            _ = try connection.commit(after: [])
+            return disabled
+        } catch {
+            connection.rollback()
+            throw error
         }
-        return disabled
     }
 }

@@ -23,7 +23,7 @@ extension WebhookDeliveryEngine {
         package var fanOutPageSize = 1000
         /// Deliveries claimed and not yet answered, per endpoint and instance: enough to keep
         /// its connections busy, few enough that a slow endpoint holds little.
-        package var maxInFlightPerEndpoint = 256
+        package var maxInFlightPerEndpoint = 1024
         /// The same for an endpoint that is failing: it gets its connections' worth.
         package var maxInFlightPerFailingEndpoint = 16
         /// How long succeeded and failed deliveries stay in the delivery log.

@@ -29,22 +29,31 @@ package enum WebhookFanOut {
             let current = earliest[target.clientId]
             earliest[target.clientId] = current.map { FeedCursor.furthest($0, target.position) == $0 ? target.position : $0 } ?? target.position
         }
-        let news = try ChangeFeed.clientsWithNews(earliest.map { ($0.key, $0.value) }, on: connection)
-        for target in targets where news.contains(target.clientId) {
-            let page: FeedPage
-            do {
-                page = try ChangeFeed.read(ChangeFeed.Query(
-                    clientId: target.clientId, after: target.position, limit: pageSize,
-                    types: target.eventTypes.isEmpty ? nil : target.eventTypes, clubId: nil), on: connection)
-            } catch ReceiverError.cursorExpired {
+        // Read in one transaction planned for the values at hand: the generic plan of the news
+        // check hashes every event of the client, which a pass cannot afford.
+        let pages = try connection.transaction { connection -> [(WebhookTarget, FeedPage?)] in
+            try connection.execute(customPlans)
+            let news = try ChangeFeed.clientsWithNews(earliest.map { ($0.key, $0.value) }, on: connection)
+            var pages: [(WebhookTarget, FeedPage?)] = []
+            for target in targets where news.contains(target.clientId) {
+                do {
+                    pages.append((target, try ChangeFeed.read(ChangeFeed.Query(
+                        clientId: target.clientId, after: target.position, limit: pageSize,
+                        types: target.eventTypes.isEmpty ? nil : target.eventTypes, clubId: nil), on: connection)))
+                } catch ReceiverError.cursorExpired {
+                    pages.append((target, nil))
+                }
+            }
+            return pages
+        }
+        for (target, page) in pages {
+            guard let page else {
                 // Only when no instance ran fan-out for longer than event retention: those
                 // events are gone. Say so loudly and go on from the oldest event kept.
                 logger.error("webhook fan-out: events after the endpoint's position were dropped by retention before they were delivered; continuing from the oldest event kept", metadata: [
                     "client": "\(target.clientId)", "endpoint": "\(target.endpointId.lowercasedString)"])
-                var restarted = target
-                restarted.position = .start
                 report.more = true
-                try move(restarted, from: target.position, to: .start, inserting: [], on: connection)
+                try move(target, from: target.position, to: .start, inserting: [], on: connection)
                 continue
             }
             if page.events.count == pageSize { report.more = true }
@@ -56,6 +65,9 @@ package enum WebhookFanOut {
         }
         return report
     }
+
+    /// Plans made for the values of each execution (see `run`).
+    static var customPlans: PostgresQuery { "SET LOCAL plan_cache_mode = force_custom_plan" }
 
     /// Inserts `events` as pending deliveries to the target and moves its position from `from`
     /// to `to`, in one transaction; false (nothing done) when the position was no longer at `from`.
