@@ -56,17 +56,6 @@ struct TurnupWebhookAddressOption: ParsableArguments {
     }
 }
 
-extension WebhookOptions {
-    /// Whether webhook endpoints may be at loopback, private and link-local addresses: the
-    /// delivery engine's setting, read the same way by an instance that does not deliver
-    /// (its admin API still creates endpoints) and by `turnup webhook`.
-    func allowsPrivateAddresses() throws -> Bool {
-        var delivering = self
-        delivering.webhookDelivery = "on"
-        return try delivering.settings(keepFinished: .seconds(1))?.allowPrivateAddresses ?? false
-    }
-}
-
 struct TurnupWebhookAdd: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "add",
