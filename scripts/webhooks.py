@@ -47,6 +47,13 @@ def receive(args):
                     verified.append(name)
                 except Exception:
                     pass
+            # An optional answer delay (seconds, in a file beside the secrets): a slow endpoint,
+            # so that instances hold claims while the script kills one.
+            try:
+                with open(args.secrets + ".delay") as f:
+                    time.sleep(float(f.read().strip() or 0))
+            except (OSError, ValueError):
+                pass
             status = 204 if verified else 401
             event = json.loads(body) if verified else {}
             data = event.get("data", {})

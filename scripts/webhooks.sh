@@ -6,8 +6,9 @@
 #   (a) 10,000 events saved at a steady rate; the endpoint is down (its process gone, connections
 #       refused) for two minutes in the middle, then back: every event delivered, duplicates only
 #       as retries with the same webhook-id and body, each record's versions in order;
-#   (b) 3,000 more while instance A is killed with SIGKILL mid-stream, B running: every event
-#       still delivered (A's claims are taken over once their lease lapses);
+#   (b) 3,000 more to an endpoint that now takes 50 ms an answer, while instance A is killed with
+#       SIGKILL mid-stream, B running: A held claims, and every event is still delivered (A's
+#       claims are taken over once their lease lapses);
 #   (c) during (b), the endpoint's secret is rotated: from then on each delivery verifies with
 #       the old and with the new secret, each on its own.
 # Usage: scripts/webhooks.sh [outage-seconds]   (default 120)
@@ -132,7 +133,8 @@ wait_delivered 180 || fail "(a) not every event was delivered as it should be"
 echo "webhooks: (a) passed; $failed attempts failed during the outage"
 
 # (b) and (c): 3,000 more through b; the secret rotates at 8 s, a is killed at 15 s.
-echo "webhooks: (b, c) 3,000 saves at 100 a second through b; rotation at 8 s, SIGKILL of a at 15 s"
+echo "webhooks: (b, c) 3,000 saves at 100 a second through b to an endpoint taking 50 ms an answer; rotation at 8 s, SIGKILL of a at 15 s"
+echo 0.05 >"$work/secrets.delay"
 python3 scripts/webhooks.py produce --target "127.0.0.1:$port_b" --user "$user" --password "$password" \
     --count 3000 --records 300 --rate 100 --prefix b >"$work/produce-b.log" 2>&1 &
 producer=$!
@@ -146,6 +148,7 @@ kill -9 "$pid_a"
 wait "$pid_a" 2>/dev/null || true
 left=$(db "SELECT count(*) FROM webhook_deliveries WHERE claimed_by LIKE '%:$pid_a:%' AND status = 'pending'")
 echo "webhooks: killed a (pid $pid_a) holding $left claims"
+[ "$left" -gt 0 ] || fail "the killed instance held no claims: nothing to take over"
 wait "$producer" || fail "the producer failed: $(cat "$work/produce-b.log")"
 wait_delivered 150 "$rotated_at" || fail "(b, c) not every event was delivered as it should be"
 echo "webhooks: (b, c) passed: $left claims of the killed instance taken over, both secrets verified after the rotation"

@@ -24,28 +24,7 @@ package enum WebhookFanOut {
     package static func run(_ targets: [WebhookTarget], pageSize: Int, on connection: PostgresConnection, logger: Logger) throws -> Report {
         var report = Report()
         guard !targets.isEmpty else { return report }
-        var earliest: [String: FeedCursor] = [:]
-        for target in targets {
-            let current = earliest[target.clientId]
-            earliest[target.clientId] = current.map { FeedCursor.furthest($0, target.position) == $0 ? target.position : $0 } ?? target.position
-        }
-        // Read in one transaction planned for the values at hand: the generic plan of the news
-        // check hashes every event of the client, which a pass cannot afford.
-        let pages = try connection.transaction { connection -> [(WebhookTarget, FeedPage?)] in
-            try connection.execute(customPlans)
-            let news = try ChangeFeed.clientsWithNews(earliest.map { ($0.key, $0.value) }, on: connection)
-            var pages: [(WebhookTarget, FeedPage?)] = []
-            for target in targets where news.contains(target.clientId) {
-                do {
-                    pages.append((target, try ChangeFeed.read(ChangeFeed.Query(
-                        clientId: target.clientId, after: target.position, limit: pageSize,
-                        types: target.eventTypes.isEmpty ? nil : target.eventTypes, clubId: nil), on: connection)))
-                } catch ReceiverError.cursorExpired {
-                    pages.append((target, nil))
-                }
-            }
-            return pages
-        }
+        let pages = try read(targets, pageSize: pageSize, on: connection)
         for (target, page) in pages {
             guard let page else {
                 // Only when no instance ran fan-out for longer than event retention: those
@@ -66,7 +45,41 @@ package enum WebhookFanOut {
         return report
     }
 
-    /// Plans made for the values of each execution (see `run`).
+    /// Up to this many endpoints, each pass reads every endpoint's page straight away (one
+    /// round trip each, an empty page when nothing is new); beyond, one statement first finds
+    /// the clients with news.
+    static let readEveryEndpointUpTo = 16
+
+    /// A page after each endpoint's position, for the endpoints that may have news; nil for
+    /// an endpoint whose position retention has passed.
+    private static func read(_ targets: [WebhookTarget], pageSize: Int, on connection: PostgresConnection) throws -> [(WebhookTarget, FeedPage?)] {
+        func page(_ target: WebhookTarget, _ connection: PostgresConnection) throws -> FeedPage? {
+            do {
+                return try ChangeFeed.read(ChangeFeed.Query(
+                    clientId: target.clientId, after: target.position, limit: pageSize,
+                    types: target.eventTypes.isEmpty ? nil : target.eventTypes, clubId: nil), on: connection)
+            } catch ReceiverError.cursorExpired {
+                return nil
+            }
+        }
+        if targets.count <= readEveryEndpointUpTo {
+            return try targets.map { ($0, try page($0, connection)) }
+        }
+        var earliest: [String: FeedCursor] = [:]
+        for target in targets {
+            let current = earliest[target.clientId]
+            earliest[target.clientId] = current.map { FeedCursor.furthest($0, target.position) == $0 ? target.position : $0 } ?? target.position
+        }
+        // In one transaction planned for the values at hand: the generic plan of the news
+        // check hashes every event of the client, which a pass cannot afford.
+        return try connection.transaction { connection in
+            try connection.execute(customPlans)
+            let news = try ChangeFeed.clientsWithNews(earliest.map { ($0.key, $0.value) }, on: connection)
+            return try targets.filter { news.contains($0.clientId) }.map { ($0, try page($0, connection)) }
+        }
+    }
+
+    /// Plans made for the values of each execution (see `read`).
     static var customPlans: PostgresQuery { "SET LOCAL plan_cache_mode = force_custom_plan" }
 
     /// Inserts `events` as pending deliveries to the target and moves its position from `from`
@@ -80,23 +93,27 @@ package enum WebhookFanOut {
             rows.append([PostgresBinding(event.id), PostgresBinding(event.type), PostgresBinding(event.recordId),
                          PostgresBinding(event.occurredAt), PostgresBinding(String(decoding: event.json, as: UTF8.self))])
         }
-        return try connection.transaction { connection in
-            let moved = try connection.query("""
-                UPDATE webhook_positions SET pos_xid = \(String(to.positionXid))::xid8, seq = \(to.seq), micros = \(to.micros)
-                WHERE client_id = \(target.clientId) AND endpoint_id = \(target.endpointId)
-                  AND pos_xid = \(String(from.positionXid))::xid8 AND seq = \(from.seq)
-                RETURNING 1 AS moved
-                """)
-            guard !moved.isEmpty else { return false }
-            if !events.isEmpty {
-                try connection.execute("""
-                    INSERT INTO webhook_deliveries (client_id, endpoint_id, event_id, event_type, record_id, occurred_at, body)
-                    SELECT \(target.clientId), \(target.endpointId), x.event_id, x.event_type, x.record_id, x.occurred_at, x.body
-                    FROM \(rows: rows, as: "x")
-                    ON CONFLICT (endpoint_id, event_id) DO NOTHING
-                    """)
-            }
-            return true
-        }
+        let move: PostgresQuery = """
+            UPDATE webhook_positions SET pos_xid = \(String(to.positionXid))::xid8, seq = \(to.seq), micros = \(to.micros)
+            WHERE client_id = \(target.clientId) AND endpoint_id = \(target.endpointId)
+              AND pos_xid = \(String(from.positionXid))::xid8 AND seq = \(from.seq)
+            RETURNING 1
+            """
+        guard !events.isEmpty else { return try !connection.query(move).isEmpty }
+        // One statement, so one transaction: the deliveries are inserted only if the position moved.
+        let moved = try connection.query("""
+            WITH moved AS (
+                \(move)
+            ), inserted AS (
+                INSERT INTO webhook_deliveries (client_id, endpoint_id, event_id, event_type, record_id, occurred_at, body)
+                SELECT \(target.clientId), \(target.endpointId), x.event_id, x.event_type, x.record_id, x.occurred_at, x.body
+                FROM \(rows: rows, as: "x")
+                WHERE EXISTS (SELECT FROM moved)
+                ON CONFLICT (endpoint_id, event_id) DO NOTHING
+                RETURNING 1
+            )
+            SELECT EXISTS (SELECT FROM moved) AS moved, (SELECT count(*) FROM inserted) AS inserted
+            """)
+        return try moved[0].decode("moved", as: Bool.self)
     }
 }
