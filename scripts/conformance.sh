@@ -46,8 +46,11 @@ trap cleanup EXIT
 
 export RECEIVER_ADMIN_TOKEN="conformance-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export CONFORMANCE_DATABASE_URL="$TEST_DATABASE_URL dbname=$database"
+# Webhook endpoints at any address (generated URLs name loopback and private hosts, and
+# none is looked up), and no delivery: no request ever leaves for a generated URL.
 DATABASE_URL="$CONFORMANCE_DATABASE_URL" \
-    .build/debug/connector-receiver serve --host 127.0.0.1 --port 0 >"$work/serve.log" 2>&1 &
+    .build/debug/connector-receiver serve --host 127.0.0.1 --port 0 \
+    --webhook-allow-private-addresses --webhook-delivery off >"$work/serve.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 300); do
     port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)

@@ -43,6 +43,9 @@ public final class ReceiverService: Sendable {
         /// Called after every commit of this instance that recorded events: wakes webhook
         /// delivery (`serve` sets it once the engine exists).
         public var localChangeObserver: (@Sendable () -> Void)?
+        /// Webhook endpoints may be created at loopback, private and link-local addresses
+        /// (`serve --webhook-allow-private-addresses`); else such URLs are refused.
+        public var webhookAllowPrivateAddresses: Bool
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -57,7 +60,8 @@ public final class ReceiverService: Sendable {
             rowRetention: RowRetention.Settings = RowRetention.Settings(),
             maintenanceInterval: Duration = .seconds(3_600),
             feedPollInterval: Duration = .milliseconds(50),
-            localChangeObserver: (@Sendable () -> Void)? = nil
+            localChangeObserver: (@Sendable () -> Void)? = nil,
+            webhookAllowPrivateAddresses: Bool = false
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -73,6 +77,7 @@ public final class ReceiverService: Sendable {
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
             self.localChangeObserver = localChangeObserver
+            self.webhookAllowPrivateAddresses = webhookAllowPrivateAddresses
         }
     }
 
@@ -167,7 +172,8 @@ public final class ReceiverService: Sendable {
         ChangesRoute(endpoint: endpoint, waiters: changeWaiters).register(in: &router)
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
-            defaultConnection: configuration.publicConnection, verifier: configuration.verifier
+            defaultConnection: configuration.publicConnection, verifier: configuration.verifier,
+            allowPrivateWebhookAddresses: configuration.webhookAllowPrivateAddresses
         ).register(in: &router)
         return router
     }

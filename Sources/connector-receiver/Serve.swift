@@ -154,7 +154,8 @@ struct Serve: ParsableCommand {
                 saveQueue: ReceiverService.SaveQueueLimits(
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
                 eventRetention: settings.eventRetention, rowRetention: settings.rowRetention,
-                localChangeObserver: wakeWebhooks),
+                localChangeObserver: wakeWebhooks,
+                webhookAllowPrivateAddresses: try webhooks.allowsPrivateAddresses()),
             logger: logger)
         var serverConfiguration = settings.server
         if serverConfiguration.accessLog {

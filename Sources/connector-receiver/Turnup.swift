@@ -6,7 +6,7 @@ import ArgumentParser
 struct Turnup: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "turnup",
-        abstract: "Turn up clients and manage them: clubs, credentials, reader credentials, staff, verification.",
+        abstract: "Turn up clients and manage them: clubs, credentials, reader credentials, webhook endpoints, staff, verification.",
         discussion: """
             The same operations as the admin API (/admin/v1), run directly against the database: \
             no admin token is needed, only access to the database. Every change is recorded in \
@@ -27,7 +27,7 @@ struct Turnup: ParsableCommand {
         subcommands: [
             TurnupAdd.self, TurnupList.self, TurnupShow.self, TurnupUpdate.self,
             TurnupSuspend.self, TurnupResume.self, TurnupClub.self,
-            TurnupRotate.self, TurnupVerify.self, TurnupStaff.self, TurnupReader.self,
+            TurnupRotate.self, TurnupVerify.self, TurnupStaff.self, TurnupReader.self, TurnupWebhook.self,
             TurnupAudit.self, TurnupSyncErrors.self,
         ]
     )

@@ -14,6 +14,8 @@ struct AdminRoutes {
     /// The `connection` of a client turned up without one.
     let defaultConnection: @Sendable () -> ClientConnection
     let verifier: ConnectionVerifier
+    /// Webhook endpoints may be at loopback, private and link-local addresses.
+    var allowPrivateWebhookAddresses = false
 
     static let maximumDepthWhenOff = 8
 
@@ -26,6 +28,7 @@ struct AdminRoutes {
         registerClients(in: &router, endpoint)
         registerStaff(in: &router, endpoint)
         registerReaders(in: &router, endpoint)
+        registerWebhooks(in: &router, endpoint)
         registerLogs(in: &router, endpoint)
     }
 
