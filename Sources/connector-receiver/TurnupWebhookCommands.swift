@@ -110,7 +110,7 @@ struct TurnupWebhookAdd: ParsableCommand {
         if let secret { body["secret"] = .string(secret) }
         let allowPrivate = try address.allowed()
         let created = try TurnupSession.run(common, hint: TurnupWebhookText.hint(clientId)) { session in
-            let input = try WebhookEndpointInput.parse(body).validated().withCanonicalScheme()
+            let input = try WebhookEndpointInput.parse(body).validated()
             return try WebhookEndpointStore.create(
                 clientId: clientId, input, allowPrivateAddresses: allowPrivate, by: session.audit, on: session.connection)
         }
@@ -287,7 +287,7 @@ struct TurnupWebhookUpdate: ParsableCommand {
                 id, clientId: target.clientId, allowPrivateAddresses: allowPrivate, by: session.audit, on: session.connection
             ) { current in
                 before = current
-                return try WebhookEndpointInput.parse(patch: patch, over: current).validated().withCanonicalScheme()
+                return try WebhookEndpointInput.parse(patch: patch, over: current).validated()
             }
         }
         if common.json {

@@ -86,7 +86,10 @@ public struct WebhookEndpointInput: Sendable {
 }
 
 extension FieldReader {
-    /// An absolute `http` or `https` URL with a host, as libcurl reads it.
+    /// An absolute `http` or `https` URL with a host, as libcurl reads it, its scheme in lower
+    /// case: RFC 3986 §3.1 makes schemes case-insensitive with lower case canonical, libcurl
+    /// reads `HTTPS://` as `https`, and `webhook_endpoints.url`'s check (`^https?://`) takes only
+    /// the canonical spelling. The rest of the URL is kept byte for byte.
     mutating func webhookURL(_ name: String, required: Bool) -> String? {
         guard let url = string(name, required: required, maxLength: WebhookEndpointInput.maximumURLLength) else { return nil }
         let parts: (scheme: String, host: String)
@@ -102,7 +105,8 @@ extension FieldReader {
             fail(name, "must name a host")
             return nil
         }
-        return url
+        guard let colon = url.firstIndex(of: ":") else { return url }
+        return parts.scheme + url[colon...]
     }
 
     /// Event types among ``ChangeFeed/types``; nil for absent or null.

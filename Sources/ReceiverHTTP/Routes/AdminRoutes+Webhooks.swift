@@ -16,7 +16,7 @@ extension AdminRoutes {
         router.post(collection, handler: endpoint.handler { call in
             let body = try RequestSupport.jsonObject(call.request)
             let clientId = try call.parameter("clientId")
-            let input = try WebhookEndpointInput.parse(body).validated().withCanonicalScheme()
+            let input = try WebhookEndpointInput.parse(body).validated()
             let created = try call.withConnection { connection in
                 try WebhookEndpointStore.create(
                     clientId: clientId, input, allowPrivateAddresses: allowPrivateAddresses, by: call.audit, on: connection)
@@ -59,7 +59,7 @@ extension AdminRoutes {
                 ) { current in
                     before = current
                     try RequestSupport.versionCondition(call.request).check(currentVersion: current.version)
-                    return try WebhookEndpointInput.parse(patch: patch, over: current).validated().withCanonicalScheme()
+                    return try WebhookEndpointInput.parse(patch: patch, over: current).validated()
                 }
             }
             if webhook.version != before?.version {
