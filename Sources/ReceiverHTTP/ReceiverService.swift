@@ -38,6 +38,10 @@ public final class ReceiverService: Sendable {
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
         public var feedPollInterval: Duration
+        /// The admin console's files, served at `/admin/` while the admin API is on; nil: no console.
+        public var consoleAssets: ConsoleAssets?
+        /// How often each client's noted `/v1` calls (its health in the console) are written.
+        public var callHealthInterval: Duration
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -50,7 +54,9 @@ public final class ReceiverService: Sendable {
             saveQueue: SaveQueueLimits = SaveQueueLimits(),
             eventRetention: Duration = .seconds(30 * 86_400),
             maintenanceInterval: Duration = .seconds(3_600),
-            feedPollInterval: Duration = .milliseconds(50)
+            feedPollInterval: Duration = .milliseconds(50),
+            consoleAssets: ConsoleAssets? = nil,
+            callHealthInterval: Duration = .seconds(5)
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -64,6 +70,8 @@ public final class ReceiverService: Sendable {
             self.eventRetention = eventRetention
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
+            self.consoleAssets = consoleAssets
+            self.callHealthInterval = callHealthInterval
         }
     }
 
@@ -87,6 +95,9 @@ public final class ReceiverService: Sendable {
     private let maintenance: EventMaintenance
     /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
     private let readerUse = ReaderUseRecorder()
+    /// Each client's last successful and failed `/v1` call, written by `callHealth` in the background.
+    private let callRecorder = ClientCallRecorder()
+    private let callHealth: CallHealthFlusher
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
@@ -96,12 +107,15 @@ public final class ReceiverService: Sendable {
         self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
         self.maintenance = EventMaintenance(
             database: database, retention: configuration.eventRetention, interval: configuration.maintenanceInterval, logger: logger)
+        self.callHealth = CallHealthFlusher(
+            recorder: callRecorder, database: database, interval: configuration.callHealthInterval, logger: logger)
     }
 
     /// Starts the work `serve` does beside answering requests: the event log's
     /// retention and the change feed's lag in `/metrics`.
     public func start() {
         maintenance.start()
+        callHealth.start()
     }
 
     /// Answers the readers waiting on the change feed and stops the background
@@ -109,6 +123,7 @@ public final class ReceiverService: Sendable {
     public func stop() {
         changeWaiters.stop()
         maintenance.stop()
+        callHealth.stop()
     }
 
     /// The HTTP server's admission check (``HTTPServer/Admission/check``), when clients are
@@ -144,7 +159,7 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(
             database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
             saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
-            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse)
+            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse, callRecorder: callRecorder)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint, collectionPath: "/v1/prospects").register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)
@@ -153,8 +168,11 @@ public final class ReceiverService: Sendable {
         ChangesRoute(endpoint: endpoint, waiters: changeWaiters).register(in: &router)
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
-            defaultConnection: configuration.publicConnection, verifier: configuration.verifier
+            defaultConnection: configuration.publicConnection, verifier: configuration.verifier, callRecorder: callRecorder
         ).register(in: &router)
+        if let authenticator = configuration.adminAuthenticator {
+            ConsoleRoutes(database: database, authenticator: authenticator, assets: configuration.consoleAssets).register(in: &router)
+        }
         return router
     }
 }
