@@ -97,6 +97,18 @@ import Testing
         }
     }
 
+    @Test func anOriginIsComparedWithTheHostItWasSentTo() {
+        #expect(CrossSiteRequestCheck.isSameHost(origin: "admin.example.com:8443", host: "admin.example.com:8443"))
+        #expect(CrossSiteRequestCheck.isSameHost(origin: "admin.example.com:8443", host: "admin.example.com"), "a proxy's Host without the port")
+        #expect(!CrossSiteRequestCheck.isSameHost(origin: "admin.example.com:8443", host: "admin.example.com:443"))
+        #expect(!CrossSiteRequestCheck.isSameHost(origin: "evil.example", host: "admin.example.com"))
+        #expect(!CrossSiteRequestCheck.isSameHost(origin: "admin.example.com.evil.example", host: "admin.example.com"))
+        #expect(CrossSiteRequestCheck.isSameHost(origin: "[::1]:8080", host: "[::1]"))
+        #expect(!CrossSiteRequestCheck.isSameHost(origin: "[::1]:8080", host: "[::1]:9090"))
+        #expect(CrossSiteRequestCheck.authority(ofOrigin: "null") == nil)
+        #expect(CrossSiteRequestCheck.authority(ofOrigin: "https://a.example/path") == nil)
+    }
+
     @Test func theBearerTokenWorksAsBeforeWhateverCookieComesWithIt() throws {
         try TestServer.run(adminToken: TestServer.adminToken) { server in
             let garbage = ("Cookie", "\(ConsoleSessionCookie.name)=\(CredentialSecrets.newPassword())")

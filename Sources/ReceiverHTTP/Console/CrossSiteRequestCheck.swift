@@ -37,9 +37,24 @@ enum CrossSiteRequestCheck {
         guard let origin = request.headerFields.value(of: origin) else {
             throw refused("A change made with the console's session must come from the console (no Origin); scripts send the admin token as Authorization: Bearer.")
         }
-        guard let host = request.headerFields.value(of: host), authority(ofOrigin: origin) == host.lowercased() else {
+        guard let host = request.headerFields.value(of: host), let authority = authority(ofOrigin: origin),
+              isSameHost(origin: authority, host: host.lowercased())
+        else {
             throw refused("This request came from another site (Origin: \(origin)); the console's changes are made from the console only.")
         }
+    }
+
+    /// The `Origin`'s authority against `Host`. A proxy that passes on `Host`
+    /// without the port (nginx's `$host`) leaves only the host name to compare.
+    static func isSameHost(origin authority: String, host: String) -> Bool {
+        if authority == host { return true }
+        // IPv6 literals are bracketed: the port follows "]:"; otherwise the only ":".
+        let hostHasPort = host.hasPrefix("[") ? host.contains("]:") : host.contains(":")
+        guard !hostHasPort else { return false }
+        let originHost = authority.hasPrefix("[")
+            ? authority.firstIndex(of: "]").map { String(authority[...$0]) } ?? authority
+            : String(authority.prefix { $0 != ":" })
+        return originHost == host
     }
 
     /// Locks 2 and 3, for a write made with the session of `sessionToken`.
