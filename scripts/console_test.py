@@ -63,7 +63,7 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     options.add_argument("--headless=new")
-    options.add_argument("--window-size=1280,900")
+    options.add_argument("--window-size=1280,1100")
     options.add_argument("--disable-dev-shm-usage")
     options.add_argument("--disable-gpu")
     options.add_argument("--no-first-run")
@@ -84,6 +84,7 @@ def main():
 
     def shot(name):
         shot_number[0] += 1
+        driver.execute_script("window.scrollTo(0, 0)")
         path = os.path.join(SHOTS, f"{shot_number[0]:02d}-{name}.png")
         driver.save_screenshot(path)
         print(f"  screenshot {path}", flush=True)
@@ -231,7 +232,7 @@ def main():
         overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
         check(overflow <= 1, f"nothing overflows a 390 px screen (overflow {overflow} px)")
         shot("phone-client")
-        driver.set_window_size(1280, 900)
+        driver.set_window_size(1280, 1100)
 
         print("console-test: keyboard")
         driver.get(BASE + "/admin/#/clients")

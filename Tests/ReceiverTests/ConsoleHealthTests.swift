@@ -134,6 +134,7 @@ import Testing
         #expect(ClientHealth(lastSuccessAt: now - 10, lastFailureAt: now, lastFailureStatus: 401, openSyncErrors: 0).state(now: now) == "failing")
         #expect(ClientHealth(lastSuccessAt: now, lastFailureAt: now - 10, lastFailureStatus: 401, openSyncErrors: 0).state(now: now) == "connected")
         #expect(ClientHealth(lastSuccessAt: now - 2 * 86_400, openSyncErrors: 0).state(now: now) == "idle")
+        #expect(ConnectionTroubleshooting.readable(Date(timeIntervalSince1970: 1_800_000_000.25)) == "2027-01-15 08:00:00 UTC")
     }
 
     static func storedRows(_ server: TestServer) throws -> Int {

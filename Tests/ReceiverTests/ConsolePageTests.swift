@@ -49,6 +49,20 @@ import Testing
         }
     }
 
+    @Test func aDirectoryWithoutIndexIsNoConsole() throws {
+        #expect(ConsoleAssets(directory: "/nonexistent/console") == nil)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("console-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Data("body {}".utf8).write(to: directory.appendingPathComponent("console.css"))
+        #expect(ConsoleAssets(directory: directory.path) == nil)
+        try Data("<!doctype html>".utf8).write(to: directory.appendingPathComponent("index.html"))
+        try Data("secret".utf8).write(to: directory.appendingPathComponent("notes.txt"))
+        try Data("x".utf8).write(to: directory.appendingPathComponent(".hidden.js"))
+        let assets = try #require(ConsoleAssets(directory: directory.path))
+        #expect(Set(assets.files.keys) == ["index.html", "console.css"], "only the console's file types, no hidden files")
+    }
+
     /// What the policy forbids, the files must not need: a `<script>` without
     /// `src`, an `on…=` handler attribute, a `style=` attribute or `<style>`, a
     /// `javascript:` URL, `eval`. And the token or a password must never go to

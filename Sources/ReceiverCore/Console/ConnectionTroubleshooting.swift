@@ -21,12 +21,12 @@ public struct ConnectionTroubleshooting: Sendable {
     public var causes: [Cause]
 
     public init(client: ClientRecord, health: ClientHealth) {
-        let issued = health.credentialIssuedAt.map(Timestamp.format) ?? "never"
+        let issued = health.credentialIssuedAt.map(Self.readable) ?? "never"
         let refused401 = health.lastFailedCall && health.lastFailureStatus == 401
         let rotated = Cause(
             cause: "rotated-password", status: 401, applies: refused401,
             detail: refused401
-                ? "The Connector's last call (\(health.lastFailureAt.map(Timestamp.format) ?? "")) was refused 401: it is not sending the current password, issued \(issued). Give the Connector's team the password of the latest turn-up sheet, or rotate and send the new one."
+                ? "The Connector's last call (\(health.lastFailureAt.map(Self.readable) ?? "")) was refused 401: it is not sending the current password, issued \(issued). Give the Connector's team the password of the latest turn-up sheet, or rotate and send the new one."
                 : "The password in use was issued \(issued); after a rotation the old one is refused 401 at once. The Connector's calls are not being refused 401 now.")
         let suspended = client.status == "suspended"
         let suspension = Cause(
@@ -44,4 +44,11 @@ public struct ConnectionTroubleshooting: Sendable {
     }
 
     public var json: JSONValue { .array(causes.map { .object($0.json) }) }
+
+    /// `2026-12-06 07:02:33 UTC`: a time for a sentence, to the second.
+    static func readable(_ date: Date) -> String {
+        let text = Timestamp.format(date)
+        let seconds = text.prefix(19).replacingOccurrences(of: "T", with: " ")
+        return "\(seconds) UTC"
+    }
 }
