@@ -68,9 +68,10 @@ def browser():
     options.add_argument("--disable-gpu")
     options.add_argument("--no-first-run")
     options.add_argument(f"--user-data-dir={SHOTS}/chromium-profile")
-    if os.geteuid() == 0:
-        # Chromium refuses to run as root with its sandbox (CI runs as root).
-        options.add_argument("--no-sandbox")
+    # Chromium refuses to run as root with its sandbox (CI runs as root from a clone under
+    # /root), and as another user in a container it often lacks the user namespaces the
+    # sandbox needs. The browser only ever loads this test's own server on loopback.
+    options.add_argument("--no-sandbox")
     options.set_capability("goog:loggingOptions", {"browser": "ALL"})
     service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
     return webdriver.Chrome(service=service, options=options)
