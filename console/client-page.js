@@ -43,21 +43,56 @@ export async function renderClient(main, clientId) {
   const suspend = client.status === 'active'
     ? h('button', {type: 'button', onclick: () => context.change(() => api('PATCH', path, {status: 'suspended'}), `${client.name} is suspended: its Connector's calls are refused 403.`)}, 'Suspend')
     : h('button', {type: 'button', onclick: () => context.change(() => api('PATCH', path, {status: 'active'}), `${client.name} is active again.`)}, 'Resume');
+  const live = {badge: badge(health), health: healthPanel(context), syncErrors: syncErrorsPanel(context)};
   replace(main,
     h('p', {class: 'crumbs'}, h('a', {href: '#/clients'}, 'Clients'), ' / ', client.clientId),
     h('div', {class: 'title-row'},
       h('h1', {tabindex: '-1'}, client.name),
-      statusTag(client.status), badge(health),
+      statusTag(client.status), live.badge,
       h('span', {class: 'spacer'}),
       h('button', {type: 'button', id: 'refresh', onclick: async () => { await context.reload(); say('Up to date.'); }}, 'Refresh'),
       suspend),
     h('div', {class: 'panels'},
-      healthPanel(context),
-      syncErrorsPanel(context),
+      live.health,
+      live.syncErrors,
       clubsPanel(context),
       connectionPanel(context),
       credentialsPanel(context),
       optionsPanel(context),
       staffPanel(context),
       auditPanel(context)));
+  keepCurrent(main, context, live);
+}
+
+/** How often the health and the sync errors are read again while the page is shown. */
+const liveInterval = 20000;
+
+/**
+ * Keeps the badge, the health and the sync errors current while the page is
+ * open and visible, as the Connector's calls come in: a fixed error disappears
+ * without a click. Only those three are redrawn (they hold no control being
+ * used); the timer stops once the page has been left or redrawn.
+ */
+function keepCurrent(main, context, live) {
+  const timer = setInterval(async () => {
+    if (!main.contains(live.health)) {
+      clearInterval(timer);
+      return;
+    }
+    if (document.visibilityState !== 'visible') return;
+    try {
+      const [health, syncErrors] = await Promise.all([
+        api('GET', `${context.path}/health`), api('GET', `${context.path}/sync-errors?limit=500`),
+      ]);
+      if (!main.contains(live.health)) return;
+      const next = {...context, health, syncErrors: syncErrors.items};
+      for (const [name, draw] of [['badge', () => badge(health)], ['health', () => healthPanel(next)], ['syncErrors', () => syncErrorsPanel(next)]]) {
+        const drawn = draw();
+        live[name].replaceWith(drawn);
+        live[name] = drawn;
+      }
+    } catch {
+      // The next tick tries again; a 401 has already shown the sign-in screen.
+    }
+  }, liveInterval);
 }
