@@ -113,6 +113,24 @@ import Testing
         }
     }
 
+    @Test func theFlusherWritesTheNotedCallsInTheBackgroundAndOnStop() throws {
+        try TestServer.run(adminToken: TestServer.adminToken) { server in
+            let (_, connector) = try server.adminTurnUp("acme")
+            let recorder = ClientCallRecorder()
+            let flusher = CallHealthFlusher(recorder: recorder, database: server.pool, interval: .milliseconds(50), logger: TestDatabase.logger)
+            flusher.start()
+            recorder.record(username: connector.username, status: 200)
+            let deadline = Date().addingTimeInterval(10)
+            while try Self.storedRows(server) == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+            #expect(try Self.storedRows(server) == 1, "written within a few intervals, without any admin read")
+            recorder.record(username: connector.username, status: 503)
+            flusher.stop()
+            #expect(recorder.pendingCount == 0, "stopping writes what is left")
+            let health = try #require(try server.pool.withConnection { try ClientHealthStore.read(clientIds: ["acme"], on: $0) }["acme"])
+            #expect(health.lastFailureStatus == 503)
+        }
+    }
+
     @Test func aFailedFlushKeepsTheCallsForTheNextOne() throws {
         let unreachable = try PostgresConfiguration(url: "host=127.0.0.1 port=9 dbname=none user=none", connectTimeout: .seconds(1))
         let recorder = ClientCallRecorder()

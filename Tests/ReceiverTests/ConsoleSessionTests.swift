@@ -1,5 +1,6 @@
 import Foundation
 import Postgres
+import TestSupport
 import Testing
 @testable import ReceiverCore
 @testable import ReceiverHTTP
@@ -94,6 +95,21 @@ import Testing
             #expect(byOrigin.status == 201, "\(byOrigin)")
             let audit = try server.admin("GET", "/clients/acme/audit")
             #expect(audit.items.compactMap { $0.objectValue?["actor"]?.stringValue } == ["admin-console", "admin-console"])
+        }
+    }
+
+    @Test func aSessionMadeOnOneInstanceWorksOnAnotherUntilSignedOutOnEither() throws {
+        try TestDatabase.withMigratedDatabase { configuration in
+            try TestServer.run(database: configuration, adminToken: TestServer.adminToken) { first in
+                try TestServer.run(database: configuration, adminToken: TestServer.adminToken) { second in
+                    let onFirst = try ConsoleBrowser.signIn(first)
+                    let onSecond = ConsoleBrowser(server: second, cookie: onFirst.cookie, csrfToken: onFirst.csrfToken, setCookie: onFirst.setCookie)
+                    #expect(try onSecond.send("GET", "/admin/v1/clients").status == 200)
+                    #expect(try onSecond.send("POST", "/admin/v1/clients", json: #"{"clientId": "acme", "name": "Acme", "clubs": [{"clubId": "club-1", "name": "Downtown"}]}"#).status == 201)
+                    #expect(try onSecond.send("DELETE", "/admin/v1/session").status == 204)
+                    #expect(try onFirst.send("GET", "/admin/v1/clients").status == 401, "signed out everywhere")
+                }
+            }
         }
     }
 
