@@ -27,6 +27,14 @@ bench: release
 	scripts/bootstrap.sh bench
 	bench/run.py $(ARGS)
 
+# The benchmark at real data shapes (bench/scale.py, about 6 minutes, at most 10): one client
+# of 200,000 prospects loaded through the API; saves with 0 and 20,000 open sync errors, list
+# pages by club, reads against pgbench, a new client's and a fresh database's first 30 s.
+.PHONY: bench-scale
+bench-scale: release
+	scripts/bootstrap.sh bench
+	bench/scale.py $(ARGS)
+
 # libFuzzer over the HTTP/1.1 request parser, with AddressSanitizer; fails on a crash or a
 # broken invariant. `make fuzz FUZZ_SECONDS=600` runs longer (default 120).
 fuzz:

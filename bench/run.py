@@ -8,7 +8,9 @@ against each workload in several interleaved rounds and prints one table.
 Ratios are taken per round and the median is reported, since a shared 2-core
 machine is noisy. Then the change feed (GET /v1/changes): reading it to the
 end in pages of 500, commit-to-reader latency of a long poll, and 1,000 long
-polls waiting at once.
+polls waiting at once. Then webhook delivery to nginx answering 204
+(bench/webhooks.py): deliveries a second, and commit-to-delivery latency at a
+steady 1,000 saves a second.
 
 Usage: bench/run.py [--rounds N] [--seconds S] [--workloads a,b] [--idle N]
                     [--receiver PATH] [--access-log on|off]
@@ -31,6 +33,8 @@ import tempfile
 import threading
 import time
 import urllib.parse
+
+import webhooks
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HEALTHZ_BODY = '{"status":"ok"}'
@@ -161,6 +165,9 @@ http {{
             default_type application/json;
             return 200 '{HEALTHZ_BODY}';
         }}
+        location = {webhooks.WEBHOOK_PATH} {{
+            return 204;
+        }}
     }}
 }}
 """)
@@ -207,7 +214,9 @@ def start_receiver(binary, workdir, port, database_url, admin_token, access_log)
     # default level (info) and writes them to this file; with it off, at warning.
     env = receiver_environment(binary, database_url, RECEIVER_ACCESS_LOG=access_log,
                                RECEIVER_LOG_LEVEL="info" if access_log == "on" else "warning",
-                               RECEIVER_ADMIN_TOKEN=admin_token)
+                               RECEIVER_ADMIN_TOKEN=admin_token,
+                               # The webhook workloads deliver to nginx on loopback.
+                               RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES="on")
     # Its log is on standard error; standard output only says what to do next (the admin URL, turnup).
     process = subprocess.Popen(
         [binary, "serve", "--host", "127.0.0.1", "--port", str(port)],
@@ -251,8 +260,9 @@ def run_pgbench(database_url, seconds, clients, prefix, workdir, script="upsert.
             "p99_us": percentile(latencies, 99), "errors": failed}
 
 
-def save_counts(port):
-    """(batches, saves in batches) of prospects so far, from the server's /metrics."""
+def save_counts(port, kind="save"):
+    """(batches, saves in batches) of prospects so far, from the server's /metrics
+    (kind "read": the batches of GET /v1/prospects/{id} and the reads in them)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         connection.request("GET", "/metrics")
@@ -261,6 +271,9 @@ def save_counts(port):
         connection.close()
     def total(pattern):
         return sum(float(m.group(1)) for m in re.finditer(pattern + r"\s+([0-9.e+]+)$", text, re.MULTILINE))
+    if kind == "read":
+        return (total(r'receiver_read_batches_total\{resource="prospect"\}'),
+                total(r'receiver_reads_total\{(?=[^}]*path="batch")(?=[^}]*resource="prospect")[^}]*\}'))
     return (total(r'receiver_save_batches_total\{resource="prospect"\}'),
             total(r'receiver_saves_total\{(?=[^}]*path="batch")(?=[^}]*resource="prospect")[^}]*\}'))
 
@@ -652,8 +665,9 @@ def feed_waiters(pid, port, authorization, database_url, count, beside=None, wai
 
 
 WORKLOADS = ["healthz", "upsert-new", "upsert-repeat", "get-prospect", "get-staff",
-             "feed-read", "feed-latency", "feed-waiters"]
+             "feed-read", "feed-latency", "feed-waiters", "webhook-throughput", "webhook-latency"]
 FEED_WORKLOADS = {"feed-read", "feed-latency", "feed-waiters", "upsert-event-sql"}
+WEBHOOK_WORKLOADS = {"webhook-throughput", "webhook-latency"}
 # Not run unless named: pgbench's upsert with the event a save records, beside the plain one.
 EXTRA_WORKLOADS = ["upsert-event-sql"]
 
@@ -669,11 +683,16 @@ def main():
     parser.add_argument("--receiver", default=default_receiver(),
                         help="the connector-receiver binary to measure (default: this checkout's release build); "
                              "it migrates the database with the migrations of the checkout it was built in")
-    parser.add_argument("--access-log", choices=["on", "off"], default="off",
-                        help="the server's access log (default off; on: the server also logs at its default level, info)")
+    parser.add_argument("--access-log", choices=["on", "off"], default="on",
+                        help="the server's access log: on (the default, as shipped: the server logs at its default "
+                             "level, info, a line per request) or off (RECEIVER_ACCESS_LOG=off and level warning, "
+                             "the old comparison)")
     parser.add_argument("--feed-events", type=int, default=50000, help="events in the feed that feed-read reads")
     parser.add_argument("--feed-tries", type=int, default=1000, help="commit-to-reader measurements of feed-latency")
     parser.add_argument("--feed-waiters", type=int, default=1000, help="readers waiting at once in feed-waiters")
+    parser.add_argument("--webhook-events", type=int, default=50000, help="events delivered per round of webhook-throughput")
+    parser.add_argument("--webhook-rate", type=int, default=1000, help="saves a second during webhook-latency")
+    parser.add_argument("--webhook-seconds", type=int, default=20, help="seconds of steady saves in webhook-latency")
     args = parser.parse_args()
     # Stopped from outside (SIGTERM, as `timeout` and CI send), still stop the
     # PostgreSQL, nginx and connector-receiver it started: the `finally` below.
@@ -718,6 +737,10 @@ def main():
         if FEED_WORKLOADS & set(chosen) and not has_feed:
             raise SystemExit(f"bench: {receiver_path} has no change feed (no events table); "
                              f"choose from --workloads {','.join(w for w in WORKLOADS if w not in FEED_WORKLOADS)}")
+        has_webhooks = psql_value(database_url, "SELECT to_regclass('webhook_deliveries') IS NOT NULL") == "t"
+        if WEBHOOK_WORKLOADS & set(chosen) and not has_webhooks:
+            chosen = [w for w in chosen if w not in WEBHOOK_WORKLOADS]
+            print(f"bench: {receiver_path} has no webhook delivery: leaving the webhook workloads out", file=sys.stderr)
         feed_client = None
         if "feed-read" in chosen:
             feed_authorization = turn_up(receiver_port, admin_token, "feed")
@@ -757,6 +780,9 @@ def main():
                          lambda r: run_wrk(base, args.seconds, args.clients, script="save.lua",
                                            script_args=(auth, "repeat", "repeat", str(PROSPECTS)))))
         if "get-prospect" in chosen:
+            runs.append(("primary-key SELECT", "pgbench",
+                         lambda r: run_pgbench(database_url, args.seconds, args.clients, f"select-{r}", workdir,
+                                               script="select.sql")))
             runs.append(("GET /v1/prospects/{id}", "connector-receiver",
                          lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.prospect_file))))
         if "get-staff" in chosen:
@@ -774,14 +800,16 @@ def main():
         for round_number in range(1, args.rounds + 1):
             for workload, server, run in runs:
                 before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
-                saves_before = save_counts(receiver_port) if workload.startswith("PUT") else None
+                counted = ("save" if workload.startswith("PUT") else "read" if workload.startswith("GET /v1/prospects/")
+                           else None) if server == "connector-receiver" else None
+                saves_before = save_counts(receiver_port, counted) if counted else None
                 wal_before = psql_value(database_url, "SELECT pg_current_wal_insert_lsn()") if workload != "GET /healthz" else None
                 result = run(round_number)
                 if wal_before:
                     written = float(psql_value(database_url, f"SELECT pg_current_wal_insert_lsn() - '{wal_before}'::pg_lsn"))
                     wal[(workload, server)].append(written / max(result["requests"], 1))
                 if saves_before:
-                    batches, saves = (after - b for after, b in zip(save_counts(receiver_port), saves_before))
+                    batches, saves = (after - b for after, b in zip(save_counts(receiver_port, counted), saves_before))
                     batch_counts[(workload, server)][0] += batches
                     batch_counts[(workload, server)][1] += saves
                 requests = max(result["requests"], 1)
@@ -796,7 +824,9 @@ def main():
 
         table_runs = [(w, s) for w, s, _ in runs if w != FEED_READ]
         print()
-        print(f"{receiver_path}, access log {args.access_log}")
+        print(f"{receiver_path}: " + ("the defaults, as shipped (access log on, log level info, written to a file)"
+                                      if args.access_log == "on" else
+                                      "access log off (RECEIVER_ACCESS_LOG=off, log level warning), not the default"))
         if table_runs:
             print()
             print(f"{args.rounds} interleaved rounds of {args.seconds} s, medians; /healthz at {args.connections} connections, "
@@ -817,7 +847,8 @@ def main():
         print()
         for (workload, server), (batches, saves) in batch_counts.items():
             if batches:
-                print(f"{workload}: {saves / batches:.1f} saves per batch ({saves:.0f} saves in {batches:.0f} batches)")
+                noun = "saves" if workload.startswith("PUT") else "reads"
+                print(f"{workload}: {saves / batches:.1f} {noun} per batch ({saves:.0f} {noun} in {batches:.0f} batches)")
         written = [f"{workload} ({server}) {statistics.median(values):.0f}" for (workload, server), values in wal.items()
                    if values and (workload.startswith("PUT") or server == "pgbench")]
         if written:
@@ -825,7 +856,7 @@ def main():
         if has_feed and any(w.startswith("PUT") for w, _ in batch_counts):
             # The saves the server counted in batches (/metrics), which includes those
             # still in flight when wrk stopped counting.
-            saves = sum(saves for batches, saves in batch_counts.values())
+            saves = sum(saves for (w, _), (batches, saves) in batch_counts.items() if w.startswith("PUT"))
             # Less the events pgbench wrote itself (upsert-event-sql), one a transaction.
             by_pgbench = sum(r["requests"] for r in results.get(("durable upsert + its event", "pgbench"), []))
             events = int(psql_value(database_url, "SELECT count(*) FROM events WHERE client_id = 'bench'")) - events_before - by_pgbench
@@ -843,11 +874,15 @@ def main():
             print(f"{label}: {median:.2f} (rounds: {', '.join(f'{r:.2f}' for r in ratios)}; target ≥ {target}: {verdict})")
 
         receiver_name = "connector-receiver"
-        ratio(("GET /healthz", receiver_name), ("GET /healthz", "nginx"), "GET /healthz, connector-receiver / nginx", 0.8)
+        ratio(("GET /healthz", receiver_name), ("GET /healthz", "nginx"), "GET /healthz, connector-receiver / nginx", 0.9)
         ratio(("PUT by-external-id, new ids", receiver_name), ("durable upsert", "pgbench"),
-              "upsert new ids, connector-receiver / pgbench", 1.5)
+              "upsert new ids, connector-receiver / pgbench (aim 1.5)", 1.0)
         ratio(("PUT by-external-id, repeated ids", receiver_name), ("durable upsert", "pgbench"),
-              "upsert repeated ids, connector-receiver / pgbench", 1.5)
+              "upsert repeated ids, connector-receiver / pgbench (aim 1.5)", 1.0)
+        ratio(("GET /v1/prospects/{id}", receiver_name), ("primary-key SELECT", "pgbench"),
+              "GET /v1/prospects/{id}, connector-receiver / pgbench prepared SELECT", 0.5)
+        ratio(("GET /v1/staff?email=", receiver_name), ("primary-key SELECT", "pgbench"),
+              "GET /v1/staff?email=, connector-receiver / pgbench prepared SELECT", 0.5)
         if ("durable upsert + its event", "pgbench") in results:
             ratios = [a["rps"] / b["rps"] for a, b in zip(results[("durable upsert + its event", "pgbench")],
                                                          results[("durable upsert", "pgbench")])]
@@ -912,6 +947,47 @@ def main():
                 and waiters["waiting"] >= args.feed_waiters and waiters["answered"] == args.feed_waiters))
             print(f"bench: feed-waiters threads by name before {waiters['names_before']}, while waiting {waiters['names_waiting']}",
                   file=sys.stderr)
+        webhook_rows = []  # (workload, figure, target, met)
+        if "webhook-throughput" in chosen:
+            hooks_authorization = turn_up(receiver_port, admin_token, "hooks")
+            loaded = load_events(receiver_port, hooks_authorization, database_url, "hooks", args.webhook_events, args.clients)
+            subprocess.run([psql_binary(), "--quiet", database_url, "-c", "ANALYZE"], check=True)
+            rounds = []
+            for round_number in range(1, args.rounds + 1):
+                before, database_before = cpu_seconds(receiver.pid), postgres_cpu_seconds(postgres_dir)
+                result = webhooks.throughput(psql_value, database_url, "hooks", loaded, nginx_port)
+                result["cpu"] = (cpu_seconds(receiver.pid) - before) / max(result["requests"], 1)
+                result["database_cpu"] = (postgres_cpu_seconds(postgres_dir) - database_before) / max(result["requests"], 1)
+                rounds.append(result)
+                print(f"bench: round {round_number} webhook-throughput: {result['requests']} deliveries in "
+                      f"{result['seconds']:.1f} s, {result['rps']:.0f}/s, errors {result['errors']}", file=sys.stderr)
+            rate = statistics.median(r["rps"] for r in rounds)
+            webhook_rows.append((
+                "webhook-throughput", f"{loaded} events to a new endpoint (nginx, 204), {args.rounds} rounds: "
+                f"{rate:.0f} deliveries/s (rounds: {', '.join(format(r['rps'], '.0f') for r in rounds)}); "
+                f"server {statistics.median(r['cpu'] for r in rounds) * 1e6:.1f} + PostgreSQL "
+                f"{statistics.median(r['database_cpu'] for r in rounds) * 1e6:.1f} µs CPU/delivery; "
+                f"errors {sum(r['errors'] for r in rounds)}",
+                "≥ 5,000 deliveries/s", rate >= 5000 and sum(r["errors"] for r in rounds) == 0))
+        if "webhook-latency" in chosen:
+            latency_authorization = turn_up(receiver_port, admin_token, "hooklat")
+            result = webhooks.latency(psql_value, database_url, receiver_port, latency_authorization, "hooklat", nginx_port,
+                                      args.webhook_rate, args.webhook_seconds, "hooklat")
+            webhook_rows.append((
+                "webhook-latency", f"{result['requests']} saves at {args.webhook_rate}/s for {args.webhook_seconds} s "
+                f"({result['late']} sent more than 50 ms late, {result['failed_saves']} failed); commit to delivery of "
+                f"{result['measured']} first attempts: p50 {result['p50_us'] / 1000:.1f} ms, p99 {result['p99_us'] / 1000:.1f} ms, "
+                f"max {result['max_us'] / 1000:.1f} ms; {result['delivered']} delivered",
+                "p50 ≤ 50 ms", result["p50_us"] <= 50000 and result["errors"] == 0))
+        if webhook_rows:
+            print()
+            print("Webhook delivery (to nginx answering 204):")
+            print()
+            print("| workload | measured | target | met |")
+            print("|---|---|---|---|")
+            for workload, figure, target, met in webhook_rows:
+                print(f"| {workload} | {figure} | {target} | {'yes' if met else 'no'} |")
+
         if feed_rows:
             print()
             print("The change feed (GET /v1/changes):")

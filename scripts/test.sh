@@ -39,6 +39,8 @@ docker-compose -f docker/compose.yaml config -q
 docker-compose -f docker/compose.yaml --profile ha config -q
 echo "test: the production topology end to end (nginx TLS, two instances, PgBouncer transaction mode)"
 scripts/e2e.sh
+echo "test: webhook delivery end to end (two instances, standardwebhooks verifier; outage, SIGKILL, rotation)"
+scripts/webhooks.sh
 echo "test: the admin console in headless Chromium (Selenium), an admin's day against the real server"
 scripts/console-test.sh 2>&1 | tee "$cluster/console-test.log"
 echo "test: the Java library (clients/java) against the real server"

@@ -34,6 +34,11 @@ extension HTTPServer {
         /// One info-level log line per request (request id, method, path, status, duration,
         /// bytes). Turn off for benchmarks.
         public var accessLog: Bool
+        /// Where the access log's lines go when ``accessLog`` is on: nil, through the server's
+        /// logger (at info, one call a line); a writer, formatted on the I/O thread and written
+        /// in batches by the writer's own thread (what `serve` uses: a line through swift-log
+        /// costs as much as answering `/healthz`). ``HTTPServer/shutdown(gracePeriod:)`` closes it.
+        public var accessLogWriter: AccessLogWriter? = nil
         /// Emit swift-metrics (`http_requests_total`, `http_request_duration_seconds`,
         /// `http_open_connections`, `http_requests_shed_total`).
         public var metrics: Bool

@@ -285,6 +285,7 @@ public final class HTTPServer: Sendable {
         if !running.shared.workers.stop(timeout: deadline > MonotonicClock.nanoseconds() ? remaining : .milliseconds(100)) {
             logger.warning("request handlers still running after the grace period were abandoned")
         }
+        configuration.accessLogWriter?.close()  // the loops are done: every line is in it
         state.withLock { $0 = .stopped }
         logger.info("HTTP server stopped")
     }

@@ -131,6 +131,10 @@ final class MultiDriver {
                 served.append(key)
                 waitingHostOf[submission.id] = nil
                 leftWaiting += 1
+                if let deadline = submission.request.startDeadline, deadline < .now {
+                    completions.append((submission.completion, .failure(.notStarted(target: submission.target))))
+                    continue
+                }
                 start(submission, hostKey: key)
             }
             // Hosts just served go to the back of the line; emptied ones leave it.

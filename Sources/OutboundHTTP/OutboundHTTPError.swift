@@ -43,6 +43,12 @@ public struct OutboundHTTPError: Error, Sendable, CustomStringConvertible {
         /// The client already holds as many waiting transfers as it may; nothing was sent.
         /// Try again once some have completed.
         case overloaded
+        /// Every address the host resolved to is one the request may not reach (loopback,
+        /// private, link-local…: ``OutboundRequest/refusePrivateAddresses``); nothing was sent.
+        case addressRefused
+        /// The request waited in the multi client's queue past its ``OutboundRequest/startDeadline``
+        /// and was never started; nothing was sent.
+        case notStarted
         /// Anything else libcurl reports; see ``curlCode`` and ``curlErrorText``.
         case other
     }

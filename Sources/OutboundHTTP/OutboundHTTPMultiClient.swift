@@ -293,6 +293,10 @@ extension OutboundHTTPError {
         OutboundHTTPError(kind: .cancelled, message: "the request to \(target.authority) was cancelled \(reason) — whether the server received it is unknown")
     }
 
+    static func notStarted(target: RequestTarget) -> OutboundHTTPError {
+        OutboundHTTPError(kind: .notStarted, message: "not sent to \(target.authority): it waited for a connection past its start deadline")
+    }
+
     static func clientClosed(target: RequestTarget) -> OutboundHTTPError {
         OutboundHTTPError(kind: .cancelled, message: "not sent to \(target.authority): the outbound HTTP client is closed")
     }

@@ -47,6 +47,18 @@ public struct OutboundRequest: Sendable {
     /// Open a new connection for this request instead of reusing an idle one, and close it after.
     /// A verification step that reports connect latency wants this; delivery does not.
     public var freshConnection: Bool
+    /// Refuse to connect to a loopback, private, link-local or otherwise non-public address
+    /// (``AddressPolicy``), checked by libcurl for every address it connects to, after DNS: a
+    /// name that resolved to a public address when a URL was accepted may resolve elsewhere
+    /// later. A refused request fails with ``OutboundHTTPError/Kind/addressRefused``, nothing
+    /// sent. A proxy, if configured, is what is connected to and so what is checked.
+    public var refusePrivateAddresses: Bool
+    /// For the multi client: if the request is still waiting in the client's queue (its host
+    /// at its connection limit) at this instant, it is not started at all and completes with
+    /// ``OutboundHTTPError/Kind/notStarted``. A sender that holds a lease on the work, as the
+    /// webhook engine does, sets it so that nothing is sent after the lease may have passed
+    /// to another sender. nil: no deadline.
+    public var startDeadline: ContinuousClock.Instant?
 
     /// Creates a request; only the URL is required (a GET with a 5 s connect and 15 s total timeout).
     public init(
@@ -58,7 +70,9 @@ public struct OutboundRequest: Sendable {
         connectTimeout: Duration = .seconds(5),
         totalTimeout: Duration = .seconds(15),
         maxRedirects: Int = 0,
-        freshConnection: Bool = false
+        freshConnection: Bool = false,
+        refusePrivateAddresses: Bool = false,
+        startDeadline: ContinuousClock.Instant? = nil
     ) {
         self.method = method
         self.url = url
@@ -69,6 +83,8 @@ public struct OutboundRequest: Sendable {
         self.totalTimeout = totalTimeout
         self.maxRedirects = maxRedirects
         self.freshConnection = freshConnection
+        self.refusePrivateAddresses = refusePrivateAddresses
+        self.startDeadline = startDeadline
     }
 }
 

@@ -20,6 +20,8 @@ final class Transfer {
     private let sink: ResponseSink
     /// Read by libcurl during the transfer; freed only when the transfer is released.
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    /// Read by libcurl's open-socket callback during the transfer, when addresses are checked.
+    private let addressGuard: AddressGuard?
 
     /// Sets every option for `request` on `handle`, which must be fresh or reset.
     ///
@@ -40,10 +42,12 @@ final class Transfer {
             maxBodyBytes: configuration.maxResponseBodyBytes,
             maxHeaderBytes: configuration.maxResponseHeaderBytes
         )
-        let setupCode = Self.configure(
+        addressGuard = request.refusePrivateAddresses ? AddressGuard() : nil
+        var setupCode = Self.configure(
             handle, for: request, configuration: configuration, http11Only: http11Only,
             context: Unmanaged.passUnretained(sink).toOpaque(), headerList: &headerList
         )
+        if setupCode == CURLE_OK, let addressGuard { setupCode = addressGuard.install(on: handle) }
         guard setupCode == CURLE_OK else {
             throw OutboundHTTPError(
                 kind: .other,
@@ -61,6 +65,13 @@ final class Transfer {
     /// The response, or the error `code` stands for, once libcurl has finished the transfer
     /// with that code (read from the handle, so call it before the handle is reset).
     func outcome(_ code: CURLcode) -> Result<OutboundResponse, OutboundHTTPError> {
+        if code != CURLE_OK, let refusal = addressGuard?.refusal {
+            return .failure(OutboundHTTPError(
+                kind: .addressRefused,
+                message: "not sent to \(target.authority): it resolves to \(refusal), an address this request may not reach — "
+                    + "only public addresses are allowed (the server's --webhook-allow-private-addresses setting allows others)",
+                curlCode: Int(code.rawValue), curlErrorText: handle.errorText))
+        }
         guard code == CURLE_OK else {
             return .failure(OutboundHTTPError(curlCode: code, handle: handle, sink: sink, request: request, target: target, limits: configuration))
         }

@@ -32,45 +32,54 @@ extension PostgresQuery.StringInterpolation {
 
 extension PostgresQuery {
     /// `sql` with every placeholder `$n` outside quotes turned into `$(n + offset)`.
+    ///
+    /// Runs for every fragment of every composed statement (a batch's statements
+    /// are a few kilobytes): one pass over the bytes, which are copied in runs and
+    /// looked at closely only at a `$`.
     static func renumbered(_ sql: String, after offset: Int) -> String {
         guard offset > 0, sql.utf8.contains(UInt8(ascii: "$")) else { return sql }
-        var result = [UInt8]()
-        result.reserveCapacity(sql.utf8.count + 16)
         let bytes = Array(sql.utf8)
+        var result = [UInt8]()
+        result.reserveCapacity(bytes.count + 16)
+        func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        func isWord(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: "_") || isDigit(byte) || (byte | 0x20 >= UInt8(ascii: "a") && byte | 0x20 <= UInt8(ascii: "z"))
+        }
         var index = 0
+        var copied = 0  // bytes[copied..<index] are still to be appended as they are
         var quote: UInt8? = nil
         while index < bytes.count {
             let byte = bytes[index]
             if let open = quote {
                 // Inside '…' or "…": a doubled quote is an escaped one and stays inside.
                 if byte == open { quote = nil }
-                result.append(byte)
                 index += 1
                 continue
             }
             if byte == UInt8(ascii: "'") || byte == UInt8(ascii: "\"") {
                 quote = byte
-                result.append(byte)
                 index += 1
                 continue
             }
-            let isDigit = { (i: Int) in i < bytes.count && (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[i]) }
-            let previousIsWord = result.last.map { $0 == UInt8(ascii: "_") || ($0 | 0x20 >= UInt8(ascii: "a") && $0 | 0x20 <= UInt8(ascii: "z")) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) } ?? false
-            if byte == UInt8(ascii: "$"), !previousIsWord, isDigit(index + 1) {
-                var end = index + 1
-                var number = 0
-                while isDigit(end) {
-                    number = number * 10 + Int(bytes[end] - UInt8(ascii: "0"))
-                    end += 1
-                }
-                result.append(UInt8(ascii: "$"))
-                result.append(contentsOf: Array(String(number + offset).utf8))
-                index = end
+            guard byte == UInt8(ascii: "$"), index + 1 < bytes.count, isDigit(bytes[index + 1]),
+                  index == 0 || !isWord(bytes[index - 1])
+            else {
+                index += 1
                 continue
             }
-            result.append(byte)
-            index += 1
+            result.append(contentsOf: bytes[copied..<index])
+            var end = index + 1
+            var number = 0
+            while end < bytes.count, isDigit(bytes[end]) {
+                number = number * 10 + Int(bytes[end] - UInt8(ascii: "0"))
+                end += 1
+            }
+            result.append(UInt8(ascii: "$"))
+            result.append(contentsOf: String(number + offset).utf8)
+            index = end
+            copied = end
         }
+        result.append(contentsOf: bytes[copied...])
         return String(decoding: result, as: UTF8.self)
     }
 }

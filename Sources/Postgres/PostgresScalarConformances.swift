@@ -106,9 +106,46 @@ extension UUID: PostgresEncodable, PostgresDecodable, PostgresArrayElement {
     public var postgresText: String? { uuidString }
     public init(postgresText text: String, type: PostgresDataType) throws {
         try PostgresDecodingFailure.require(type, isOneOf: [.uuid])
-        guard let value = UUID(uuidString: text) else {
+        guard let value = UUID(hyphenatedHex: text) ?? UUID(uuidString: text) else {
             throw PostgresDecodingFailure("the text is not a UUID")
         }
         self = value
+    }
+
+    /// The form PostgreSQL writes a uuid in (`8-4-4-4-12` hex digits), read without
+    /// Foundation's `UUID(uuidString:)`, which goes through `sscanf`: a few UUIDs
+    /// in every row made that 2 % of the server's CPU on a read. nil for any other text.
+    init?(hyphenatedHex text: String) {
+        var uuid: uuid_t = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        let parsed = withUnsafeMutableBytes(of: &uuid) { output -> Bool in
+            text.utf8.withContiguousStorageIfAvailable { input -> Bool in
+                guard input.count == 36 else { return false }
+                var byte = 0
+                var index = 0
+                while index < 36 {
+                    if index == 8 || index == 13 || index == 18 || index == 23 {
+                        guard input[index] == UInt8(ascii: "-") else { return false }
+                        index += 1
+                        continue
+                    }
+                    guard let high = Self.hexValue(input[index]), let low = Self.hexValue(input[index + 1]) else { return false }
+                    output[byte] = high << 4 | low
+                    byte += 1
+                    index += 2
+                }
+                return true
+            } ?? false  // not contiguous UTF-8: Foundation reads it
+        }
+        guard parsed else { return nil }
+        self.init(uuid: uuid)
+    }
+
+    private static func hexValue(_ character: UInt8) -> UInt8? {
+        switch character {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): character - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): character - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): character - UInt8(ascii: "A") + 10
+        default: nil
+        }
     }
 }

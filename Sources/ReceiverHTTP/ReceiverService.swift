@@ -32,12 +32,17 @@ public final class ReceiverService: Sendable {
         public var saveQueue: SaveQueueLimits
         /// How long events are kept; a change feed cursor older than this is `410`.
         public var eventRetention: Duration
+        /// How long idempotency keys, resolved sync errors and the audit trail are kept.
+        public var rowRetention: RowRetention.Settings
         /// How often `start()`'s maintenance runs: partitions ahead and past
-        /// retention, idempotency keys past their 24 hours.
+        /// retention, and `rowRetention`.
         public var maintenanceInterval: Duration
         /// How often readers waiting on the change feed are checked when no change
         /// made here wakes them (changes other instances commit, a horizon moving on).
         public var feedPollInterval: Duration
+        /// Called after every commit of this instance that recorded events: wakes webhook
+        /// delivery (`serve` sets it once the engine exists).
+        public var localChangeObserver: (@Sendable () -> Void)?
         /// The admin console's files, served at `/admin/` while the admin API is on; nil: no console.
         public var consoleAssets: ConsoleAssets?
         /// How often each client's noted `/v1` calls (its health in the console) are written.
@@ -53,8 +58,10 @@ public final class ReceiverService: Sendable {
             saveBatchWait: Duration = .microseconds(300),
             saveQueue: SaveQueueLimits = SaveQueueLimits(),
             eventRetention: Duration = .seconds(30 * 86_400),
+            rowRetention: RowRetention.Settings = RowRetention.Settings(),
             maintenanceInterval: Duration = .seconds(3_600),
             feedPollInterval: Duration = .milliseconds(50),
+            localChangeObserver: (@Sendable () -> Void)? = nil,
             consoleAssets: ConsoleAssets? = nil,
             callHealthInterval: Duration = .seconds(5)
         ) {
@@ -68,8 +75,10 @@ public final class ReceiverService: Sendable {
             self.saveBatchWait = saveBatchWait
             self.saveQueue = saveQueue
             self.eventRetention = eventRetention
+            self.rowRetention = rowRetention
             self.maintenanceInterval = maintenanceInterval
             self.feedPollInterval = feedPollInterval
+            self.localChangeObserver = localChangeObserver
             self.consoleAssets = consoleAssets
             self.callHealthInterval = callHealthInterval
         }
@@ -92,7 +101,7 @@ public final class ReceiverService: Sendable {
     private let logger: Logger
     private let rateLimiter: ClientRateLimiter?
     private let changeWaiters: ChangeWaiters
-    private let maintenance: EventMaintenance
+    private let maintenance: MaintenanceLoop
     /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
     private let readerUse = ReaderUseRecorder()
     /// Each client's last successful and failed `/v1` call, written by `callHealth` in the background.
@@ -104,15 +113,20 @@ public final class ReceiverService: Sendable {
         self.configuration = configuration
         self.logger = logger
         self.rateLimiter = configuration.clientRateLimit.map { ClientRateLimiter(settings: $0) }
-        self.changeWaiters = ChangeWaiters(database: database, pollInterval: configuration.feedPollInterval, logger: logger)
-        self.maintenance = EventMaintenance(
-            database: database, retention: configuration.eventRetention, interval: configuration.maintenanceInterval, logger: logger)
+        self.changeWaiters = ChangeWaiters(
+            database: database, pollInterval: configuration.feedPollInterval, onChange: configuration.localChangeObserver, logger: logger)
+        self.maintenance = MaintenanceLoop(
+            database: database,
+            settings: MaintenanceLoop.Settings(
+                eventRetention: configuration.eventRetention, rowRetention: configuration.rowRetention,
+                interval: configuration.maintenanceInterval),
+            logger: logger)
         self.callHealth = CallHealthFlusher(
             recorder: callRecorder, database: database, interval: configuration.callHealthInterval, logger: logger)
     }
 
-    /// Starts the work `serve` does beside answering requests: the event log's
-    /// retention and the change feed's lag in `/metrics`.
+    /// Starts the work `serve` does beside answering requests: the maintenance
+    /// loop (statistics of growing tables, retention, the change feed's lag in `/metrics`).
     public func start() {
         maintenance.start()
         callHealth.start()

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import HTTPServer
 import Logging
 import ReceiverCore
 import ReceiverHTTP
@@ -43,6 +44,17 @@ struct LoggingOptions: ParsableArguments {
             throw ValidationError("Unknown log format '\(format)': use text or json.")
         }
         return Logger(label: "connector-receiver")
+    }
+
+    /// The writer of the access log for `serve`: lines in the log's format on standard
+    /// error, like every other line, but formatted on the I/O threads and written in
+    /// batches by a thread of their own (``AccessLogWriter``). nil when the log level
+    /// leaves out info, the access log's level. Call after ``bootstrap(defaultLevel:)``.
+    func accessLogWriter(logger: Logger) throws -> AccessLogWriter? {
+        guard logger.logLevel <= .info else { return nil }
+        let format: AccessLogFormat =
+            (logFormat ?? Environment.value("RECEIVER_LOG_FORMAT") ?? "text").lowercased() == "json" ? .json : .text
+        return try AccessLogWriter(fd: 2, format: format, label: logger.label, logger: logger)
     }
 }
 
@@ -95,16 +107,16 @@ struct JSONLogHandler: LogHandler {
         out.append(contentsOf: #"","level":""#.utf8)
         out.append(contentsOf: level.rawValue.utf8)
         out.append(contentsOf: #"","label":"#.utf8)
-        appendString(label, to: &out)
+        JSONString.append(label, to: &out)
         out.append(contentsOf: #","message":"#.utf8)
-        appendString(message, to: &out)
+        JSONString.append(message, to: &out)
         if !metadata.isEmpty {
             out.append(contentsOf: #","metadata":"#.utf8)
             appendValue(.dictionary(metadata), to: &out)
         }
         if let error {
             out.append(contentsOf: #","error":"#.utf8)
-            appendString(error, to: &out)
+            JSONString.append(error, to: &out)
         }
         out.append(contentsOf: "}\n".utf8)
         return out
@@ -113,18 +125,18 @@ struct JSONLogHandler: LogHandler {
     private static func appendValue(_ value: Logger.Metadata.Value, to out: inout [UInt8]) {
         switch value {
         case .string(let text):
-            appendString(text, to: &out)
+            JSONString.append(text, to: &out)
         case .stringConvertible(let convertible):
             if convertible is any BinaryInteger || convertible is Bool {
                 out.append(contentsOf: convertible.description.utf8)
             } else {
-                appendString(convertible.description, to: &out)
+                JSONString.append(convertible.description, to: &out)
             }
         case .dictionary(let dictionary):
             out.append(UInt8(ascii: "{"))
             for (index, key) in dictionary.keys.sorted().enumerated() {
                 if index > 0 { out.append(UInt8(ascii: ",")) }
-                appendString(key, to: &out)
+                JSONString.append(key, to: &out)
                 out.append(UInt8(ascii: ":"))
                 appendValue(dictionary[key]!, to: &out)
             }
@@ -139,43 +151,9 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string (RFC 8259 §7): quote, backslash and the control characters
-    /// escaped; everything else, UTF-8 included, as it is.
-    static func appendString(_ text: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: #"\""#.utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: #"\\"#.utf8)
-            case UInt8(ascii: "\n"): out.append(contentsOf: #"\n"#.utf8)
-            case UInt8(ascii: "\r"): out.append(contentsOf: #"\r"#.utf8)
-            case UInt8(ascii: "\t"): out.append(contentsOf: #"\t"#.utf8)
-            case 0..<0x20, 0x7F:
-                out.append(contentsOf: #"\u00"#.utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
-
-    /// One `write(2)` for the whole line; a partial write (a full pipe, a signal) goes
-    /// on with the rest. A log line that cannot be written is dropped.
+    /// One `write(2)` for the whole line (a partial write goes on with the rest); a
+    /// log line that cannot be written is dropped.
     private static func emit(_ bytes: [UInt8]) {
-        bytes.withUnsafeBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = write(2, buffer.baseAddress! + offset, buffer.count - offset)
-                if written > 0 {
-                    offset += written
-                } else if written < 0 && errno == EINTR {
-                    continue
-                } else {
-                    return
-                }
-            }
-        }
+        DescriptorOutput.write(bytes, to: 2)
     }
 }

@@ -42,6 +42,12 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("Days the change feed keeps events (GET /v1/changes); a cursor older than that is answered 410 and the reader resynchronizes from the lists. Whole days are dropped once past it. (env: RECEIVER_EVENT_RETENTION_DAYS, default 30)", valueName: "days"))
     var eventRetentionDays: Int?
 
+    @Option(help: ArgumentHelp("Days resolved sync errors are kept after their resolution (open ones are kept until resolved); 0 keeps them for ever. (env: RECEIVER_SYNC_ERROR_RETENTION_DAYS, default 30)", valueName: "days"))
+    var syncErrorRetentionDays: Int?
+
+    @Option(help: ArgumentHelp("Days the audit trail of admin changes is kept; 0 keeps it for ever. (env: RECEIVER_AUDIT_RETENTION_DAYS, default 365)", valueName: "days"))
+    var auditRetentionDays: Int?
+
     @Option(help: ArgumentHelp("Threads running request handlers (they block on the database). (env: RECEIVER_WORKER_THREADS, default 32)", valueName: "n"))
     var workerThreads: Int?
 
@@ -105,6 +111,7 @@ struct Serve: ParsableCommand {
 
     @OptionGroup var database: DatabaseOptions
     @OptionGroup var logging: LoggingOptions
+    @OptionGroup var webhooks: WebhookOptions
 
     func run() throws {
         ShutdownSignals.install()
@@ -129,6 +136,13 @@ struct Serve: ParsableCommand {
             maximumConnections: settings.poolSize, acquireTimeout: settings.poolTimeout, logger: logger)
         defer { pool.close() }
         if handle.poolMode == .transaction { try checkPooledSessions(pool, logger: logger) }
+        // Webhook delivery: woken by this instance's commits, started with the server, stopped before it.
+        var webhookEngine: WebhookDeliveryEngine?
+        var wakeWebhooks: (@Sendable () -> Void)?
+        if let webhookSettings = try webhooks.settings(keepFinished: settings.eventRetention) {
+            let engine = try WebhookDeliveryEngine(database: pool, settings: webhookSettings, logger: logger)
+            (webhookEngine, wakeWebhooks) = (engine, { engine.wake() })
+        }
 
         // Without a public URL, new clients get this server's own address; with
         // --port 0 the port is only known once bound.
@@ -143,13 +157,18 @@ struct Serve: ParsableCommand {
                 clientRateLimit: settings.clientRateLimit, saveLanes: settings.saveLanes, saveBatchWait: settings.saveBatchWait,
                 saveQueue: ReceiverService.SaveQueueLimits(
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
-                eventRetention: settings.eventRetention, consoleAssets: consoleAssets),
+                eventRetention: settings.eventRetention, rowRetention: settings.rowRetention,
+                localChangeObserver: wakeWebhooks, consoleAssets: consoleAssets),
             logger: logger)
         var serverConfiguration = settings.server
+        if serverConfiguration.accessLog {
+            serverConfiguration.accessLogWriter = try logging.accessLogWriter(logger: logger)
+        }
         serverConfiguration.admission.check = service.admissionCheck
         let server = try HTTPServer(configuration: serverConfiguration, router: service.makeRouter(), logger: logger)
         try server.start()
         service.start()
+        webhookEngine?.start()
         if let port = server.boundPort { ownAddress.withLock { $0.port = port } }
         // `turnup add` beside this server reads its public URL from the data directory;
         // written before the "listening" line, so whoever sees that line finds the file.
@@ -189,6 +208,7 @@ struct Serve: ParsableCommand {
 
         let signal = ShutdownSignals.wait()
         logger.notice("received \(ShutdownSignals.name(signal)), shutting down")
+        webhookEngine?.stop(gracePeriod: min(settings.shutdownGrace, .seconds(5)))
         service.stop()
         server.shutdown(gracePeriod: settings.shutdownGrace)
         logger.notice("stopped serving")
@@ -242,6 +262,7 @@ struct ServeSettings {
     var saveLanes: Int
     var saveBatchWait: Duration
     var eventRetention: Duration
+    var rowRetention: RowRetention.Settings
     var shutdownGrace: Duration
     /// nil: no per-client rate limiting.
     var clientRateLimit: ClientRateLimiter.Settings?
@@ -329,6 +350,13 @@ struct ServeSettings {
             options.saveBatchWait, "RECEIVER_SAVE_BATCH_WAIT", default: 300, range: 0...100_000, name: "save-batch-wait"))
         self.eventRetention = .seconds(86_400 * (try integer(
             options.eventRetentionDays, "RECEIVER_EVENT_RETENTION_DAYS", default: 30, range: 1...3650, name: "event-retention-days")))
+        // Days; 0: for ever.
+        func keptFor(_ days: Int) -> Duration? { days == 0 ? nil : .seconds(86_400 * days) }
+        self.rowRetention = RowRetention.Settings(
+            resolvedSyncErrors: keptFor(try integer(
+                options.syncErrorRetentionDays, "RECEIVER_SYNC_ERROR_RETENTION_DAYS", default: 30, range: 0...36_500, name: "sync-error-retention-days")),
+            auditTrail: keptFor(try integer(
+                options.auditRetentionDays, "RECEIVER_AUDIT_RETENTION_DAYS", default: 365, range: 0...36_500, name: "audit-retention-days")))
         self.shutdownGrace = try seconds(options.shutdownGrace, "RECEIVER_SHUTDOWN_GRACE", default: 10, name: "shutdown-grace")
 
         let rate: Double

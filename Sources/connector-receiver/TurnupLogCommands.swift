@@ -64,9 +64,9 @@ struct TurnupSyncErrors: ParsableCommand {
             return
         }
         TurnupPrint.table(
-            ["TIME", "OPERATION", "EXTERNAL ID", "STATUS", "PROBLEM"],
+            ["TIME", "LAST SEEN", "COUNT", "OPERATION", "EXTERNAL ID", "STATUS", "PROBLEM"],
             errors.map { error in
-                [TurnupPrint.time(error.occurredAt), error.operation, error.externalId ?? "-",
+                [TurnupPrint.time(error.occurredAt), TurnupPrint.time(error.lastSeenAt), String(error.count), error.operation, error.externalId ?? "-",
                  error.problem["status"].map { String(decoding: JSONWriter.serialize($0), as: UTF8.self) } ?? "-",
                  error.problem["detail"]?.stringValue ?? ""]
             })

@@ -88,11 +88,19 @@ import Glibc
         (["migrate", "--database-pool-mode", "transaction", "--statement-timeout", "5"], "ALTER ROLE <role> SET statement_timeout"),
         (["serve", "--save-lanes=-1"], "--save-lanes (or RECEIVER_SAVE_LANES) must be from 0 to 1000, not -1."),
         (["serve", "--save-batch-wait", "200000"], "--save-batch-wait (or RECEIVER_SAVE_BATCH_WAIT) must be from 0 to 100000, not 200000."),
+        (["serve", "--sync-error-retention-days=-1"], "--sync-error-retention-days (or RECEIVER_SYNC_ERROR_RETENTION_DAYS) must be from 0 to 36500, not -1."),
+        (["serve", "--audit-retention-days", "40000"], "--audit-retention-days (or RECEIVER_AUDIT_RETENTION_DAYS) must be from 0 to 36500, not 40000."),
     ])
     func rejectsBadSettings(arguments: [String], message: String) throws {
         let result = try Executable.run(arguments, environment: ["DATABASE_URL": "host=/nonexistent"])
         #expect(result.status != 0)
         #expect(result.output.contains(message), "\(result.output)")
+    }
+
+    @Test func retentionSettingsFromTheEnvironmentAreChecked() throws {
+        let result = try Executable.run(["serve"], environment: ["DATABASE_URL": "host=/nonexistent", "RECEIVER_AUDIT_RETENTION_DAYS": "a year"])
+        #expect(result.status != 0)
+        #expect(result.output.contains("RECEIVER_AUDIT_RETENTION_DAYS=a year is not a whole number."), "\(result.output)")
     }
 
     @Test func transactionPoolModeNeedsADatabaseURL() throws {

@@ -233,17 +233,7 @@ import Testing
             }
             _ = try server.request("PUT", "/v1/prospects/by-external-id/theirs", json: #"{"clubId": "club-1", "lastName": "T"}"#, auth: other)
 
-            func externalIds(_ query: String) throws -> [String] {
-                var ids: [String] = []
-                var cursor: String?
-                repeat {
-                    let page = try server.request("GET", "/v1/prospects?\(query)&limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), auth: auth)
-                    guard page.status == 200, case .array(let items)? = page["items"] else { Issue.record("\(page)"); return ids }
-                    ids += items.compactMap { $0.objectValue?["externalId"]?.stringValue }
-                    cursor = page.string("nextCursor")
-                } while cursor != nil
-                return ids
-            }
+            func externalIds(_ query: String) throws -> [String] { try server.externalIds("prospects", query, auth: auth) }
             #expect(try externalIds("x=1") == ["p0", "p1", "p2", "p3", "p4"])
             #expect(try externalIds("clubId=club-2") == ["p3", "p4"])
             #expect(try externalIds("email=P1@EXAMPLE.COM") == ["p1"])

@@ -148,8 +148,8 @@ import Testing
     }
 
     /// The writes resolve sync errors only when the lookup found some open for a
-    /// client of the batch; then those of the records written or left unchanged,
-    /// and no other client's.
+    /// record of the batch; then those of the records written or left unchanged,
+    /// and no other record's or client's.
     @Test func aBatchResolvesTheOpenSyncErrorsOfTheRecordsItSavesAndNoOthers() throws {
         try TestServer.run { server in
             let acme = try server.turnUp("acme", clubs: [("club-1", "Downtown", true), ("club-2", "Uptown", false)])

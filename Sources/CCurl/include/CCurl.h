@@ -89,4 +89,18 @@ static inline int ccurl_multi_next_done(CURLM *multi, CURL **easy, CURLcode *res
     return 0;
 }
 
+// Connect-time address checks (OutboundRequest.refusePrivateAddresses): libcurl calls the
+// open-socket callback with each address it is about to connect to, after DNS, for new
+// connections only. The callback is written in Swift; these set it and read its argument.
+
+static inline CURLcode ccurl_easy_setopt_opensocket_function(CURL *handle, curl_opensocket_callback callback) {
+    return curl_easy_setopt(handle, CURLOPT_OPENSOCKETFUNCTION, callback);
+}
+
+// The numeric text of the address libcurl is about to connect to ("192.0.2.1", "2001:db8::1"),
+// written into text (at least 46 bytes); returns 0, or -1 for a family other than IPv4 and IPv6.
+// In C because curl_sockaddr's addr member is declared as a plain struct sockaddr, while
+// libcurl's storage behind it holds a whole sockaddr_in6.
+int ccurl_sockaddr_text(const struct curl_sockaddr *address, char *text, size_t size);
+
 #endif

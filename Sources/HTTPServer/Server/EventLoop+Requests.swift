@@ -262,7 +262,11 @@ extension EventLoop {
         removeTimer(connection)  // what comes next (idle, next request) is timed from now
         let duration = MonotonicClock.nanoseconds() &- start
         metrics.record(route: routeIndex, method: method, status: response.status.code, durationNanos: duration)
-        if accessLog {
+        if accessLogLines != nil {
+            accessLogLines!.append(
+                requestID: requestID, method: method, path: path, status: response.status.code,
+                durationNanos: duration, bytesSent: bytes)
+        } else if accessLog {
             logger.info(
                 "request",
                 metadata: [

@@ -28,6 +28,8 @@ final class EventLoop {
     /// reference counts bounced between cores on every lookup.
     let routes: RouteTree
     let accessLog: Bool
+    /// Lines for ``HTTPServer/Configuration/accessLogWriter``, handed to it once per iteration.
+    @exclusivity(unchecked) var accessLogLines: AccessLogLines?
     /// Is ``HTTPServer/Admission/maxQueueWait`` set (the `.queued` timer armed)?
     let queueWaitLimited: Bool
     /// What a shed request is answered.
@@ -75,6 +77,9 @@ final class EventLoop {
         var logger = shared.logger
         logger[metadataKey: "event-loop"] = .stringConvertible(handle.index)
         self.logger = logger
+        if accessLog, let writer = shared.configuration.accessLogWriter {
+            accessLogLines = AccessLogLines(format: writer.format, label: writer.label, loopIndex: handle.index)
+        }
         self.limits = shared.configuration.limits
         let timeouts = shared.configuration.timeouts
         var durations = [UInt64](repeating: 0, count: TimerKind.armedCount)
@@ -106,6 +111,7 @@ final class EventLoop {
             let count = epoll.wait(into: events, timeoutMilliseconds: nextTimeout())
             now = MonotonicClock.nanoseconds()
             encoder.refreshDate(now: HTTPDate.nowSeconds())
+            if accessLogLines != nil { accessLogLines!.tick() }
             for index in 0..<count {
                 let data = events.data(at: index)
                 let flags = events.events(at: index)
@@ -122,8 +128,15 @@ final class EventLoop {
             if acceptReady { acceptConnections() }
             driveReadyConnections()
             expireTimers()
+            submitAccessLog()
         }
         closeEverything()
+        submitAccessLog()
+    }
+
+    private func submitAccessLog() {
+        guard accessLogLines != nil, let writer = shared.configuration.accessLogWriter else { return }
+        writer.submit(&accessLogLines!)
     }
 
     /// Milliseconds until the earliest deadline (0 if work is pending, -1 if none).

@@ -55,14 +55,30 @@ public struct ClientCredential: Sendable {
 public enum ClientAuthenticator {
     package static func authenticate(_ credential: ClientCredential, on connection: PostgresConnection) throws -> AuthenticatedClient {
         let rows = try connection.query("""
-            SELECT c.password_hash, c.role, c.id, cl.status, cl.options
+            SELECT \(unescaped: storedCredentialColumns)
             FROM credentials c JOIN clients cl ON cl.client_id = c.client_id
             WHERE c.client_id = \(credential.clientId) AND c.username = \(credential.username) AND c.revoked_at IS NULL
             """)
-        guard let row = rows.first else { throw ClientCredential.rejected }
-        let client = try decide(credential, passwordHash: try row.decode("password_hash"), status: try row.decode("status"), options: try row.decode("options"))
-        guard let role = CredentialRole(rawValue: try row.decode("role")), role == .reader else { return client }
-        return AuthenticatedClient(clientId: client.clientId, options: client.options, role: .reader, readerId: try row.decode("id"))
+        return try client(credential, stored: rows.first)
+    }
+
+    /// What `client(_:stored:)` reads of the stored credential (`credentials c`) and
+    /// its client (`clients cl`), for statements that look a credential up along
+    /// with other things (a batch of reads).
+    package static let storedCredentialColumns =
+        "c.password_hash, c.role AS credential_role, c.id AS credential_id, cl.status AS client_status, cl.options AS client_options"
+
+    /// The client a credential authenticates, from the row of `storedCredentialColumns`
+    /// (nil, or null columns: no such credential).
+    package static func client(_ credential: ClientCredential, stored row: PostgresRow?) throws -> AuthenticatedClient {
+        guard let row else { throw ClientCredential.rejected }
+        let client = try decide(
+            credential, passwordHash: try row.decode("password_hash"), status: try row.decode("client_status"),
+            options: try row.decode("client_options"))
+        guard let role = try row.decode("credential_role", as: String?.self).flatMap(CredentialRole.init(rawValue:)),
+              role == .reader
+        else { return client }
+        return AuthenticatedClient(clientId: client.clientId, options: client.options, role: .reader, readerId: try row.decode("credential_id"))
     }
 
     /// The rule once the stored credential is read (here or in a batch's lookup):

@@ -50,9 +50,7 @@ public enum ReaderCredentials {
 
     /// Where a page of the list starts: after the id of its cursor.
     package static func after(_ page: Page) throws(ReceiverError) -> UUID? {
-        guard let key = page.after else { return nil }
-        guard let id = UUID(uuidString: key[0]) else { throw .foreignCursor }
-        return id
+        try page.afterID()
     }
 
     /// The cursor key of a reader credential in `list`'s order.

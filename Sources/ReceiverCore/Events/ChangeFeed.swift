@@ -46,7 +46,7 @@ package enum ChangeFeed {
                        (extract(epoch FROM now()) * 1000000)::bigint AS now_micros
             )
             SELECT h.horizon::text AS horizon, coalesce(h.expired, false) AS expired, h.now_micros,
-                   e.pos_xid::text AS pos_xid, e.seq, e.id, e.type, e.occurred_at,
+                   e.pos_xid::text AS pos_xid, e.seq, e.id, e.type, e.record_id, e.occurred_at,
                    (extract(epoch FROM e.occurred_at) * 1000000)::bigint AS occurred_micros, e.club_id, e.data
             FROM h LEFT JOIN LATERAL (
                 SELECT * FROM events e
@@ -67,7 +67,7 @@ package enum ChangeFeed {
                 positionXid: UInt64(try row.decode("pos_xid", as: String.self)) ?? 0, seq: try row.decode("seq"),
                 micros: try row.decode("occurred_micros"))
             events.append(FeedEvent(
-                id: try row.decode("id"), type: try row.decode("type"), occurredAt: try row.decode("occurred_at"),
+                id: try row.decode("id"), type: try row.decode("type"), recordId: try row.decode("record_id"), occurredAt: try row.decode("occurred_at"),
                 clubId: try row.decode("club_id"), data: try row.decode("data"), position: position))
         }
         let next: FeedCursor

@@ -2,9 +2,9 @@ import Foundation
 import Postgres
 
 /// Keeping the event log to its retention period: partitions are created ahead
-/// and dropped whole once past it, and idempotency keys older than their 24 hours
-/// are deleted. Safe to run from several instances at once: one runs, the others
-/// find the lock taken and skip.
+/// and dropped whole once past it. Safe to run from several instances at once:
+/// one runs, the others find the lock taken and skip. (The other tables' retention
+/// is `RowRetention`; both run in `serve`'s maintenance loop.)
 package enum EventRetention {
     /// What one run did.
     package struct Report: Sendable, Equatable {
@@ -12,7 +12,6 @@ package enum EventRetention {
         package var ran: Bool
         package var partitionsCreated: [String] = []
         package var partitionsDropped: [String] = []
-        package var idempotencyKeysDeleted = 0
     }
 
     /// How many days ahead partitions exist.
@@ -60,12 +59,6 @@ package enum EventRetention {
             try connection.execute("""
                 UPDATE event_retention SET purged_before = greatest(purged_before, \(cutoff)::date::timestamptz)
                 """)
-            report.idempotencyKeysDeleted = try connection.query("""
-                WITH deleted AS (
-                    DELETE FROM idempotency_keys WHERE created_at < coalesce(\(now)::timestamptz, now()) - interval '24 hours' RETURNING 1
-                )
-                SELECT count(*) AS deleted FROM deleted
-                """)[0].decode("deleted")
             return report
         }
     }

@@ -4,6 +4,9 @@ import Foundation
 package struct FeedEvent: Sendable {
     package var id: UUID
     package var type: String
+    /// The record the event is about (not in the JSON: `data.id` says it there); webhook
+    /// delivery keeps each record's events in order by it.
+    package var recordId: UUID
     package var occurredAt: Date
     package var clubId: String?
     /// The record after the change, as JSON text, exactly as it was recorded.

@@ -55,7 +55,8 @@ public struct RecordedReply: Sendable, Equatable {
 }
 
 public enum Idempotency {
-    package static let window = "24 hours"
+    /// How long a key is remembered (the contract's 24 hours); `RowRetention` deletes it after.
+    package static let window: Duration = .seconds(24 * 3_600)
 
     /// Runs `effect` in a transaction under `request`'s key, or returns the reply
     /// recorded for it; without a request, just in a transaction. `replayed` tells
@@ -71,7 +72,7 @@ public enum Idempotency {
             // A key older than the window is forgotten: the request is new again.
             try connection.execute("""
                 DELETE FROM idempotency_keys
-                WHERE client_id = \(request.clientId) AND key = \(request.key) AND created_at < now() - \(window)::interval
+                WHERE client_id = \(request.clientId) AND key = \(request.key) AND created_at < now() - \(window.secondsText)::interval
                 """)
             let claimed = try connection.query("""
                 INSERT INTO idempotency_keys (client_id, key, operation, request_hash, response_status, response_body)

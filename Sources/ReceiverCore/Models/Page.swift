@@ -36,6 +36,14 @@ package struct Page: Sendable {
         return Page(limit: limit, after: after)
     }
 
+    /// The id a list keyed by one UUID (time-ordered ids, oldest first) continues after;
+    /// nil on the first page, a 400 for a cursor of another list.
+    package func afterID() throws(ReceiverError) -> UUID? {
+        guard let key = after else { return nil }
+        guard key.count == 1, let id = UUID(uuidString: key[0]) else { throw .foreignCursor }
+        return id
+    }
+
     package static func encode(_ values: [String]) -> String {
         let json = JSONWriter.serialize(.array(values.map(JSONValue.string)))
         return Data(json).base64EncodedString()

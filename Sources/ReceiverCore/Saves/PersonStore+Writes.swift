@@ -81,7 +81,7 @@ extension PersonStore {
             ? ", resolved AS (\(SyncErrors.resolving(recordsIn: "p", resource: Record.resource, clientIds: clientIds)))" : ""
         return """
             WITH p AS (\(write) RETURNING p.client_id, p.id, p.external_id, p.event_xid),
-                 recorded AS (\(EventLog.inserting(rowsOf: EventLog.rows(writes.map(\.event)), from: "p w")))\(resolution)
+                 recorded AS (\(EventLog.inserting(rowsOf: EventLog.rows(writes.map { $0.event }), from: "p w")))\(resolution)
             SELECT count(*) AS written FROM p
             """
     }

@@ -35,23 +35,21 @@ package enum PersonStore<Record: PersonRecord> {
     /// Ordered by `updatedAt`, then id: a client polling with `updatedSince`
     /// pages through changes in the order they happened.
     package static func list(clientId: String, filter: PersonListFilter, page: Page, on connection: PostgresConnection) throws -> [Record] {
+        try connection.query(try listQuery(clientId: clientId, filter: filter, page: page)).map(Record.init(row:))
+    }
+
+    /// The statement of `list`.
+    package static func listQuery(clientId: String, filter: PersonListFilter, page: Page) throws -> PostgresQuery {
         let afterMicros = page.after.flatMap { Int($0[0]) }
         let afterId = page.after.flatMap { UUID(uuidString: $0[1]) }
         if page.after != nil, afterMicros == nil || afterId == nil { throw ReceiverError.foreignCursor }
-        return try connection.query("""
+        return """
             SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
             JOIN clubs c ON c.client_id = p.client_id AND c.club_id = p.club_id
-            WHERE p.client_id = \(clientId)
-              AND (\(filter.includeDisabledClubs) OR c.enabled)
-              AND (\(filter.clubId)::text IS NULL OR p.club_id = \(filter.clubId))
-              AND (\(filter.email)::text IS NULL OR lower(p.email) = lower(\(filter.email)))
-              AND (\(filter.externalId)::text IS NULL OR p.external_id = \(filter.externalId))
-              AND (\(filter.updatedSince)::timestamptz IS NULL OR p.updated_at >= \(filter.updatedSince))
-              AND (\(afterMicros)::bigint IS NULL
-                   OR (p.updated_at, p.id) > ('epoch'::timestamptz + \(afterMicros) * interval '1 microsecond', \(afterId)))
+            WHERE \(filter.conditions(clientId: clientId, after: afterMicros.flatMap { micros in afterId.map { (micros, $0) } }))
             ORDER BY p.updated_at, p.id
             LIMIT \(page.limit + 1)
-            """).map(Record.init(row:))
+            """
     }
 
     package static func sortKey(_ record: Record) -> [String] {
@@ -115,8 +113,9 @@ package enum PersonStore<Record: PersonRecord> {
         /// When there is no such record: the one smart matching adopts, if any,
         /// locked (whether the client matches at all is for the caller to ask).
         var match: Record?
-        /// Whether the client has open sync errors about this kind of record: only
-        /// then do the batch's writes carry the statement that resolves them.
+        /// Whether the save's record (by its external id, or the record found) has
+        /// open sync errors: only then do the batch's writes carry the statement
+        /// that resolves them (`SyncErrors.anyOpen`).
         var syncErrorsOpen = false
     }
 
@@ -144,7 +143,7 @@ package enum PersonStore<Record: PersonRecord> {
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    (i.lead_source_id IS NULL OR EXISTS (SELECT FROM lead_sources s WHERE s.client_id = i.client_id AND s.id = i.lead_source_id))
                        AS references_found,
-                   EXISTS (SELECT FROM sync_errors e WHERE e.client_id = cl.client_id AND e.resolved_at IS NULL AND e.resource = \(Record.resource.rawValue))
+                   \(SyncErrors.anyOpen(clientId: "cl.client_id", externalId: "i.external_id", recordId: "f.id", resource: Record.resource))
                        AS sync_errors_open,
                    staff_id_by_email(i.client_id, i.staff_owner_email) AS input_staff_owner_id,
                    \(unescaped: TransactionClock.selectList),
@@ -182,7 +181,8 @@ package enum PersonStore<Record: PersonRecord> {
             lookups[index].clientOptions = try row.decode("client_options")
             lookups[index].clubEnabled = try row.decode("club_enabled")
             lookups[index].referencesFound = try row.decode("references_found")
-            lookups[index].syncErrorsOpen = try row.decode("sync_errors_open")
+            // A save with two match candidates has a row for each.
+            lookups[index].syncErrorsOpen = try row.decode("sync_errors_open") || lookups[index].syncErrorsOpen
             guard try row.decode("id", as: UUID?.self) != nil else { continue }
             let record = try Record(row: row)
             if try row.decode("candidate", as: Bool.self) {

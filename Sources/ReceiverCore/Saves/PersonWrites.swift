@@ -45,8 +45,13 @@ package enum PersonWrites<Record: PersonRecord> {
     /// The record `id` of the client, or `notFound`.
     package static func require(_ id: String, clientId: String, on connection: PostgresConnection, forUpdate: Bool = false) throws -> Record {
         guard let uuid = RecordID.parse(id), let record = try Store.find(uuid, clientId: clientId, on: connection, forUpdate: forUpdate)
-        else { throw ReceiverError.notFound("No \(Record.noun) with id \(id).") }
+        else { throw notFound(id) }
         return record
+    }
+
+    /// No record `id` of the client (or none the caller may see).
+    package static func notFound(_ id: String) -> ReceiverError {
+        .notFound("No \(Record.noun) with id \(id).")
     }
 
     /// A page of the client's records.

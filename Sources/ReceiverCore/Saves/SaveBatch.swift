@@ -181,18 +181,18 @@ package enum SaveBatch<Record: PersonRecord> {
 
     /// Writes what `plan` decided and commits, in one round trip; then the outcomes.
     private static func write(_ plan: Plan, _ saves: [PersonSave<Record>], on connection: PostgresConnection) throws -> [SaveOutcome<Record>] {
-        let insert = try Store.insertAll(plan.inserts.map(\.write), resolving: plan.resolvesSyncErrors)
-        let update = try Store.updateAll(plan.updates.map(\.write), resolving: plan.resolvesSyncErrors)
+        let insert = try Store.insertAll(plan.inserts.map { $0.write }, resolving: plan.resolvesSyncErrors)
+        let update = try Store.updateAll(plan.updates.map { $0.write }, resolving: plan.resolvesSyncErrors)
         let resolve = plan.resolvesSyncErrors ? Store.resolveSyncErrors(of: plan.unchanged.map { (saves[$0.index].credential.clientId, $0.current) }) : nil
         var results = try connection.commit(after: [insert, update, resolve].compactMap { $0 })[...]
 
         var outcomes = plan.outcomes
         if insert != nil {
-            try Store.check(results.removeFirst(), wrote: plan.inserts.map(\.write))
+            try Store.check(results.removeFirst(), wrote: plan.inserts.map { $0.write })
             for (index, write) in plan.inserts { outcomes[index] = .saved(write.record, created: true) }
         }
         if update != nil {
-            try Store.check(results.removeFirst(), wrote: plan.updates.map(\.write))
+            try Store.check(results.removeFirst(), wrote: plan.updates.map { $0.write })
             for (index, write) in plan.updates { outcomes[index] = .saved(write.record, created: false) }
         }
         for (index, current) in plan.unchanged {

@@ -40,10 +40,13 @@ final class ChangeWaiters: Sendable {
     /// Signalled to check at once.
     private let wake = DispatchSemaphore(value: 0)
     private let waiting = Gauge(label: "receiver_change_feed_waiting_readers")
+    /// Told of every local commit too (webhook delivery), whether or not readers wait.
+    private let onChange: (@Sendable () -> Void)?
 
-    init(database: PostgresConnectionPool, pollInterval: Duration = .milliseconds(50), logger: Logger) {
+    init(database: PostgresConnectionPool, pollInterval: Duration = .milliseconds(50), onChange: (@Sendable () -> Void)? = nil, logger: Logger) {
         self.database = database
         self.pollInterval = pollInterval
+        self.onChange = onChange
         self.logger = logger
     }
 
@@ -66,6 +69,7 @@ final class ChangeWaiters: Sendable {
 
     /// This instance committed a change: check the waiting readers now.
     func changed() {
+        onChange?()
         if state.withLock({ !$0.waiters.isEmpty }) { wake.signal() }
     }
 

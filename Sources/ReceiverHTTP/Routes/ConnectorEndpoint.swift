@@ -90,16 +90,7 @@ struct ConnectorEndpoint {
             do {
                 return try database.withConnection { connection in
                     let client = try ClientAuthenticator.authenticate(try Self.credential(request), on: connection)
-                    // A reader credential reads: GET (and HEAD) only, whatever the route.
-                    if client.role == .reader, request.method != .get, request.method != .head {
-                        throw ReceiverError.readOnlyCredential
-                    }
-                    if client.role == .reader, let readerId = client.readerId {
-                        readerUse.recordUse(readerId: readerId, clientId: client.clientId, on: connection, logger: context.logger)
-                    }
-                    if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(client.clientId) {
-                        throw ReceiverError.rateLimited(clientId: client.clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
-                    }
+                    try Self.admit(client, method: request.method, rateLimiter: rateLimiter, readerUse: readerUse, on: connection, logger: context.logger)
                     let call = ConnectorCall(request: request, client: client, connection: connection, requestID: requestID, operation: operation, parameters: parameters)
                     do {
                         var response = try handler(call, &context)
@@ -118,6 +109,24 @@ struct ConnectorEndpoint {
             } catch {
                 throw Problem.from(error) ?? error
             }
+        }
+    }
+
+    /// What every `/v1` call passes once its credential authenticates: a reader
+    /// credential only reads (GET and HEAD, whatever the route), and its use is
+    /// recorded; the client's rate limit.
+    static func admit(
+        _ client: AuthenticatedClient, method: HTTPRequest.Method, rateLimiter: ClientRateLimiter?, readerUse: ReaderUseRecorder,
+        on connection: PostgresConnection, logger: Logger
+    ) throws {
+        if client.role == .reader, method != .get, method != .head {
+            throw ReceiverError.readOnlyCredential
+        }
+        if client.role == .reader, let readerId = client.readerId {
+            readerUse.recordUse(readerId: readerId, clientId: client.clientId, on: connection, logger: logger)
+        }
+        if let rateLimiter, case .limited(let seconds) = rateLimiter.admit(client.clientId) {
+            throw ReceiverError.rateLimited(clientId: client.clientId, settings: rateLimiter.settings, retryAfterSeconds: seconds)
         }
     }
 

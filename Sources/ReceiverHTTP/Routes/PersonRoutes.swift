@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import HTTPTypes
+import Logging
 import Metrics
 import ReceiverCore
 
@@ -28,10 +29,16 @@ struct PersonRoutes<Record: PersonRecord> {
             return .json(page.listBody(records, json: \.json, sortKey: PersonWrites<Record>.sortKey))
         })
 
-        router.get("\(path)/{id}", handler: endpoint.read { call in
+        let getAlone = endpoint.read { call in
             let record = try PersonWrites<Record>.require(try call.parameter("id"), clientId: call.clientId, on: call.connection)
             return RequestSupport.record(record.json, version: record.version)
-        })
+        }
+        if endpoint.saveLanes > 0 {
+            // On the I/O thread: the read is handed to a lane, which answers.
+            router.get("\(path)/{id}", options: [.inline, .admitted], handler: batchedGet())
+        } else {
+            router.get("\(path)/{id}", handler: getAlone)
+        }
 
         router.post(path, handler: endpoint.write(Record.resource) { call in
             let input = try Record.Input.parse(try RequestSupport.jsonObject(call.request)).validated()
@@ -180,6 +187,73 @@ struct PersonRoutes<Record: PersonRecord> {
             }
             return Self.deferred
         }
+    }
+
+    /// `GET …/{id}` through a ``Batcher`` of reads: the reads that arrive together
+    /// share one statement (``PersonReads``: each read's credential check and its
+    /// record in one round trip), run by as many lanes as the saves have, each on a
+    /// pooled connection. The handler runs on the I/O thread and never blocks: a
+    /// request without a readable credential is answered there (401), any other is
+    /// queued and its response deferred to the lane; so no worker takes part.
+    /// Each read is then admitted as any `/v1` call is (`ConnectorEndpoint.admit`).
+    /// Counted for `/metrics`: `receiver_read_batches_total`, `receiver_reads_total{path="batch"}`.
+    private func batchedGet() -> RequestHandler {
+        let database = endpoint.database
+        let rateLimiter = endpoint.rateLimiter
+        let readerUse = endpoint.readerUse
+        let logger = endpoint.logger
+        // Under load a lane waits as long for more reads as for more saves: a batch
+        // costs the database and this process about as much as a few reads.
+        let settings = Batcher<PersonRead, Response>.Settings(
+            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait,
+            gatherTime: endpoint.saveBatchWait)
+        // Counted for `/metrics` as the saves are: reads per batch show how much a batch shares.
+        let resource = ("resource", Record.resource.rawValue)
+        let batches = Counter(label: "receiver_read_batches_total", dimensions: [resource])
+        let readInBatch = Counter(label: "receiver_reads_total", dimensions: [resource, ("path", "batch")])
+        let batcher = Batcher<PersonRead, Response>(
+            settings: settings, key: { _ in nil }, timedOut: Problem.overloaded().makeResponse()
+        ) { reads in
+            batches.increment()
+            readInBatch.increment(by: reads.count)
+            do {
+                return try database.withConnection { connection in
+                    try PersonReads<Record>.run(reads, on: connection).map { result in
+                        do {
+                            let client = try result.client.get()
+                            try ConnectorEndpoint.admit(client, method: .get, rateLimiter: rateLimiter, readerUse: readerUse, on: connection, logger: logger)
+                            let record = try result.record()
+                            var response = RequestSupport.record(record.json, version: record.version)
+                            // RFC 9111 §5.2.2.5: records are personal data, for no cache to keep.
+                            response.headerFields[.cacheControl] = "no-store"
+                            return response
+                        } catch {
+                            return Self.problemResponse(error, logger: logger)
+                        }
+                    }
+                }
+            } catch {
+                let response = Self.problemResponse(error, logger: logger)
+                return reads.map { _ in response }
+            }
+        }
+        return { request, context in
+            let read = PersonRead(credential: try ConnectorEndpoint.credential(request), id: try context.parameters.require("id"))
+            guard let deferred = context.deferResponse() else {
+                return batcher.submit(read)  // a context not built by the server (a unit test): waiting here
+            }
+            if !batcher.submit(read, then: { deferred.complete($0) }) {
+                deferred.complete(Problem.overloaded().makeResponse())
+            }
+            return Self.deferred
+        }
+    }
+
+    /// The problem an error is (a database failure: 503), or a logged 500.
+    private static func problemResponse(_ error: any Error, logger: Logger) -> Response {
+        if let problem = Problem.from(error) { return problem.makeResponse() }
+        logger.error("a batch of reads failed; answering 500", metadata: ["error": .string(String(reflecting: error))])
+        return .problem(status: .internalServerError)
     }
 
     /// Refusals that the admins keep as sync errors: the save is run again alone,
