@@ -9,7 +9,8 @@
 #                   patroni, etcd-server and their Python clients for the failover test;
 #                   a JDK, JUnit 5 and Apache HttpClient 4 for the Java library's tests;
 #                   python3 with the standardwebhooks package from PyPI, the reference
-#                   verifier the webhook signatures are checked against)
+#                   verifier the webhook signatures are checked against; Chromium, its
+#                   WebDriver and selenium from PyPI for the admin console's browser test)
 #   bench           the above plus nginx and wrk (pgbench comes with postgresql)
 #   soak            run plus wrk
 set -euo pipefail
@@ -19,7 +20,8 @@ packages=(pkg-config libpq-dev libcurl4-openssl-dev libsodium-dev postgresql cur
 case "$profile" in
     test) packages+=(openssl slowhttptest pgbouncer nginx-light docker-compose
         patroni etcd-server python3-etcd python3-psycopg2
-        openjdk-17-jdk-headless junit5 libhttpclient-java python3-pip) ;;
+        openjdk-17-jdk-headless junit5 libhttpclient-java python3-pip
+        chromium chromium-driver) ;;
     bench) packages+=(nginx-light wrk) ;;
     soak) packages+=(wrk) ;;
     java) packages=(openjdk-17-jdk-headless) ;;
@@ -31,19 +33,23 @@ for package in "${packages[@]}"; do
     [ "$status" = "install ok installed" ] || missing+=("$package")
 done
 
-# The official Standard Webhooks verifier from PyPI, for the webhook signing tests, into the
-# python3 first on PATH (the one the tests run). Debian's own python3 refuses a plain
-# `pip install` (PEP 668), so a user install is the fallback there.
+# From PyPI, into the python3 first on PATH (the one the tests run): the official Standard
+# Webhooks verifier, for the webhook signing tests, and selenium, for the admin console's
+# browser test. Debian's own python3 refuses a plain `pip install` (PEP 668), so a user
+# install is the fallback there.
 python_packages() {
     [ "$profile" = test ] || return 0
-    if python3 -c 'import standardwebhooks' 2>/dev/null; then
-        echo "bootstrap: python package standardwebhooks present"
-        return 0
-    fi
-    echo "bootstrap: installing standardwebhooks (pip)"
-    python3 -m pip install --quiet standardwebhooks 2>/dev/null \
-        || python3 -m pip install --quiet --user --break-system-packages standardwebhooks
-    python3 -c 'import standardwebhooks'
+    local package
+    for package in standardwebhooks selenium; do
+        if python3 -c "import $package" 2>/dev/null; then
+            echo "bootstrap: python package $package present"
+            continue
+        fi
+        echo "bootstrap: installing $package (pip)"
+        python3 -m pip install --quiet "$package" 2>/dev/null \
+            || python3 -m pip install --quiet --user --break-system-packages "$package"
+        python3 -c "import $package"
+    done
 }
 
 if [ ${#missing[@]} -eq 0 ]; then

@@ -48,6 +48,8 @@ echo "test: the production topology end to end (nginx TLS, two instances, PgBoun
 scripts/e2e.sh
 echo "test: webhook delivery end to end (two instances, standardwebhooks verifier; outage, SIGKILL, rotation)"
 scripts/webhooks.sh
+echo "test: the admin console in headless Chromium (Selenium), an admin's day against the real server"
+scripts/console-test.sh 2>&1 | tee "$cluster/console-test.log"
 echo "test: the Java library (clients/java) against the real server"
 scripts/java-test.sh 2>&1 | tee "$cluster/java-test.log"
 echo "test: PostgreSQL failover under load (Patroni, synchronous standby; SIGKILL and SIGSTOP of the primary)"
@@ -60,4 +62,6 @@ for count in $(sed -n 's/.*Test run with \([0-9]*\) tests\{0,1\} in .* passed af
 done
 java_passed=$(sed -n 's/^java-test: \([0-9]*\) passed, 0 failed.*/\1/p' "$cluster/java-test.log")
 passed=$((passed + ${java_passed:-0}))
+console_passed=$(sed -n 's/^console-test: \([0-9]*\) checks passed.*/\1/p' "$cluster/console-test.log")
+passed=$((passed + ${console_passed:-0}))
 echo "test: $passed passed, 0 failed"

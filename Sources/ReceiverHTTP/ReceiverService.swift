@@ -46,6 +46,10 @@ public final class ReceiverService: Sendable {
         /// Webhook endpoints may be created at loopback, private and link-local addresses
         /// (`serve --webhook-allow-private-addresses`); else such URLs are refused.
         public var webhookAllowPrivateAddresses: Bool
+        /// The admin console's files, served at `/admin/` while the admin API is on; nil: no console.
+        public var consoleAssets: ConsoleAssets?
+        /// How often each client's noted `/v1` calls (its health in the console) are written.
+        public var callHealthInterval: Duration
 
         public init(
             renderMetrics: @escaping @Sendable () -> [UInt8] = { [] }, openAPIDocument: [UInt8]? = nil,
@@ -61,7 +65,9 @@ public final class ReceiverService: Sendable {
             maintenanceInterval: Duration = .seconds(3_600),
             feedPollInterval: Duration = .milliseconds(50),
             localChangeObserver: (@Sendable () -> Void)? = nil,
-            webhookAllowPrivateAddresses: Bool = false
+            webhookAllowPrivateAddresses: Bool = false,
+            consoleAssets: ConsoleAssets? = nil,
+            callHealthInterval: Duration = .seconds(5)
         ) {
             self.renderMetrics = renderMetrics
             self.openAPIDocument = openAPIDocument
@@ -78,6 +84,8 @@ public final class ReceiverService: Sendable {
             self.feedPollInterval = feedPollInterval
             self.localChangeObserver = localChangeObserver
             self.webhookAllowPrivateAddresses = webhookAllowPrivateAddresses
+            self.consoleAssets = consoleAssets
+            self.callHealthInterval = callHealthInterval
         }
     }
 
@@ -101,6 +109,9 @@ public final class ReceiverService: Sendable {
     private let maintenance: MaintenanceLoop
     /// Shared by every `/v1` call, so a reader's uses are written at most once a minute per process.
     private let readerUse = ReaderUseRecorder()
+    /// Each client's last successful and failed `/v1` call, written by `callHealth` in the background.
+    private let callRecorder = ClientCallRecorder()
+    private let callHealth: CallHealthFlusher
 
     public init(database: PostgresConnectionPool, configuration: Configuration, logger: Logger) {
         self.database = database
@@ -115,12 +126,15 @@ public final class ReceiverService: Sendable {
                 eventRetention: configuration.eventRetention, rowRetention: configuration.rowRetention,
                 interval: configuration.maintenanceInterval),
             logger: logger)
+        self.callHealth = CallHealthFlusher(
+            recorder: callRecorder, database: database, interval: configuration.callHealthInterval, logger: logger)
     }
 
     /// Starts the work `serve` does beside answering requests: the maintenance
     /// loop (statistics of growing tables, retention, the change feed's lag in `/metrics`).
     public func start() {
         maintenance.start()
+        callHealth.start()
     }
 
     /// Answers the readers waiting on the change feed and stops the background
@@ -128,6 +142,7 @@ public final class ReceiverService: Sendable {
     public func stop() {
         changeWaiters.stop()
         maintenance.stop()
+        callHealth.stop()
     }
 
     /// The HTTP server's admission check (``HTTPServer/Admission/check``), when clients are
@@ -163,7 +178,7 @@ public final class ReceiverService: Sendable {
         let endpoint = ConnectorEndpoint(
             database: database, rateLimiter: rateLimiter, saveLanes: configuration.saveLanes,
             saveBatchWait: configuration.saveBatchWait, saveQueue: configuration.saveQueue,
-            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse)
+            logger: logger, changeWaiters: changeWaiters, readerUse: readerUse, callRecorder: callRecorder)
         LeadSourceRoutes(endpoint: endpoint).register(in: &router)
         PersonRoutes<Prospect>(endpoint: endpoint, collectionPath: "/v1/prospects").register(in: &router)
         ConvertRoute(endpoint: endpoint).register(in: &router)
@@ -173,8 +188,11 @@ public final class ReceiverService: Sendable {
         AdminRoutes(
             database: database, authenticator: configuration.adminAuthenticator,
             defaultConnection: configuration.publicConnection, verifier: configuration.verifier,
-            allowPrivateWebhookAddresses: configuration.webhookAllowPrivateAddresses
+            allowPrivateWebhookAddresses: configuration.webhookAllowPrivateAddresses, callRecorder: callRecorder
         ).register(in: &router)
+        if let authenticator = configuration.adminAuthenticator {
+            ConsoleRoutes(database: database, authenticator: authenticator, assets: configuration.consoleAssets).register(in: &router)
+        }
         return router
     }
 }

@@ -96,6 +96,9 @@ struct Serve: ParsableCommand {
     @Option(help: ArgumentHelp("The OpenAPI document served at /openapi.yaml. (env: RECEIVER_OPENAPI_FILE; default: openapi.yaml beside the migrations directory)", valueName: "path"))
     var openapiFile: String?
 
+    @Option(help: ArgumentHelp("The admin console's files, served at /admin/ while the admin API is on. (env: RECEIVER_CONSOLE_DIR; default: console/ beside the migrations directory)", valueName: "path"))
+    var consoleDir: String?
+
     @Option(help: ArgumentHelp(
         "File holding the admin token that turns /admin/v1 on (a trailing line break is ignored). (env: RECEIVER_ADMIN_TOKEN_FILE, or the token itself in RECEIVER_ADMIN_TOKEN; without either the admin API is off)",
         valueName: "path"))
@@ -117,6 +120,7 @@ struct Serve: ParsableCommand {
         let admin = try AdminSettings(adminTokenFile: adminTokenFile, publicURL: publicURL)
         let migrations = try database.resolvedMigrationsDirectory()
         let openAPIDocument = loadOpenAPIDocument(migrationsDirectory: migrations, logger: logger)
+        let consoleAssets = admin.authenticator == nil ? nil : loadConsoleAssets(migrationsDirectory: migrations, logger: logger)
 
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
@@ -155,7 +159,7 @@ struct Serve: ParsableCommand {
                     maxWaiting: settings.server.effectiveMaxQueuedRequests, maxWait: settings.server.admission.maxQueueWait),
                 eventRetention: settings.eventRetention, rowRetention: settings.rowRetention,
                 localChangeObserver: wakeWebhooks,
-                webhookAllowPrivateAddresses: try webhooks.allowsPrivateAddresses()),
+                webhookAllowPrivateAddresses: try webhooks.allowsPrivateAddresses(), consoleAssets: consoleAssets),
             logger: logger)
         var serverConfiguration = settings.server
         if serverConfiguration.accessLog {
@@ -187,6 +191,7 @@ struct Serve: ParsableCommand {
         if let source = admin.tokenSource {
             let base = (admin.publicConnection ?? ownAddress.withLock { $0 }).baseURL
             logger.notice("admin API is on at /admin/v1 (token from \(source)); new clients' default connection is \(base)")
+            if consoleAssets != nil { logger.notice("admin console at http://\(address)/admin/") }
             if admin.publicConnection == nil, ["0.0.0.0", "::"].contains(settings.server.host) {
                 logger.warning("listening on all addresses without RECEIVER_PUBLIC_URL: new clients default to \(base), which the Connector cannot reach; set --public-url")
             }
@@ -225,6 +230,18 @@ struct Serve: ParsableCommand {
         if timeout == "0" {
             logger.warning("database statements have no timeout through the pooler: set one on the role (ALTER ROLE <role> SET statement_timeout = '30s') or PgBouncer's query_timeout")
         }
+    }
+
+    /// The console's files: `--console-dir`, `RECEIVER_CONSOLE_DIR`, else `console/`
+    /// beside the migrations directory (as `openapi.yaml`; `/usr/share/connector-receiver/` in the image).
+    private func loadConsoleAssets(migrationsDirectory: String, logger: Logger) -> ConsoleAssets? {
+        let path = consoleDir ?? Environment.value("RECEIVER_CONSOLE_DIR")
+            ?? URL(fileURLWithPath: migrationsDirectory).deletingLastPathComponent().appendingPathComponent("console").path
+        guard let assets = ConsoleAssets(directory: path) else {
+            logger.warning("no admin console at \(path) (no index.html): /admin/ will answer 404")
+            return nil
+        }
+        return assets
     }
 
     private func loadOpenAPIDocument(migrationsDirectory: String, logger: Logger) -> [UInt8]? {

@@ -86,13 +86,22 @@ struct RouterTests {
     }
 
     @Test func badTemplatesAndCollisionsAreRejected() {
-        for template in ["no-slash", "/a//b", "/a/", "/{}", "/{a-b}", "/x{id}", "/{id}/{id}"] {
+        for template in ["no-slash", "/a//b", "//", "/{}", "/{a-b}", "/x{id}", "/{id}/{id}"] {
             #expect(throws: RouterError.self, "\(template)") { try tree([(.get, template)]) }
         }
         #expect(throws: RouterError.self) { try tree([(.get, "/a/{id}"), (.get, "/a/{name}")]) }
         #expect(throws: RouterError.self) { try tree([(.get, "/a"), (.get, "/a")]) }
         // Different parameter names at one position are fine for different routes.
         #expect(throws: Never.self) { try tree([(.get, "/a/{id}"), (.post, "/a/{name}/b")]) }
+    }
+
+    @Test func aTrailingSlashIsASegmentOfItsOwn() throws {
+        let routes = try tree([(.get, "/admin/"), (.get, "/admin/{asset}"), (.get, "/admin")])
+        #expect(describe(routes.match(method: .get, rawPath: "/admin/")) == "GET /admin/")
+        #expect(describe(routes.match(method: .get, rawPath: "/admin")) == "GET /admin")
+        #expect(describe(routes.match(method: .get, rawPath: "/admin/app.js")) == "GET /admin/{asset} [asset=app.js]")
+        #expect(describe(routes.match(method: .get, rawPath: "/admin//")) == "404")
+        #expect(describe(try tree([(.get, "/admin")]).match(method: .get, rawPath: "/admin/")) == "404")
     }
 
     @Test func pathParameterAccessors() throws {

@@ -106,9 +106,15 @@ struct RouteTree: Sendable {
         }
         if template == "/" { return [] }
         var names = Set<String>()
-        return try template.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map { segment in
+        let segments = template.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+        return try segments.enumerated().map { index, segment in
             if segment.isEmpty {
-                throw RouterError(message: "route template '\(template)' has an empty segment (double or trailing '/')")
+                // A trailing "/" is a segment of its own, matched exactly: "/admin/" (a
+                // directory-like page whose relative links resolve under it) is not "/admin".
+                guard index == segments.count - 1, index > 0 else {
+                    throw RouterError(message: "route template '\(template)' has an empty segment (double '/')")
+                }
+                return .literal("")
             }
             if segment.first == "{" && segment.last == "}" && segment.count >= 2 {
                 let name = String(segment.dropFirst().dropLast())

@@ -45,10 +45,15 @@ public struct AdminAuthenticator: Sendable {
         guard parts.count == 2, parts[0].lowercased() == "bearer" else {
             throw Self.unauthorized("Send the admin token as Authorization: Bearer <token>.")
         }
-        let presented = Self.digest(String(parts[1]).trimmingWhitespace())
-        guard sodium_memcmp(presented, tokenDigest, presented.count) == 0 else {
+        guard accepts(String(parts[1]).trimmingWhitespace()) else {
             throw Self.unauthorized("Missing or wrong admin token.")
         }
+    }
+
+    /// Whether `token` is the admin token (the console's sign-in sends it in a body).
+    public func accepts(_ token: String) -> Bool {
+        let presented = Self.digest(token)
+        return sodium_memcmp(presented, tokenDigest, presented.count) == 0
     }
 
     static func unauthorized(_ detail: String) -> Problem {

@@ -12,9 +12,11 @@ struct AdminCall {
     let parameters: PathParameters
     let database: PostgresConnectionPool
     let logger: Logger
+    /// `admin-token` (bearer) or `admin-console` (a console session): see ``AdminAccess``.
+    var actor = AdminAccess.tokenActor
 
-    /// Every admin API change is made by the holder of the admin token.
-    var audit: AuditContext { .adminAPI(requestId: requestID) }
+    /// Every admin API change is made by the holder of the admin token, directly or through the console.
+    var audit: AuditContext { AuditContext(actor: actor, requestId: requestID) }
 
     /// A path parameter the route template is known to have.
     func parameter(_ name: String) throws -> String {
@@ -37,7 +39,7 @@ struct AdminCall {
 }
 
 /// Wraps `/admin/v1` handlers: the bearer token first (before the database is
-/// touched), then database failures turned into 503s.
+/// touched) or the console's session cookie, then database failures turned into 503s.
 struct AdminEndpoint {
     let database: PostgresConnectionPool
     let authenticator: AdminAuthenticator
@@ -46,10 +48,10 @@ struct AdminEndpoint {
 
     func handler(_ handler: @escaping Handler) -> RequestHandler {
         { [database, authenticator] request, context in
-            try authenticator.authenticate(request)
+            let actor = try AdminAccess.authenticate(request, token: authenticator, database: database)
             let call = AdminCall(
                 request: request, requestID: context.requestID, parameters: context.parameters,
-                database: database, logger: context.logger)
+                database: database, logger: context.logger, actor: actor)
             do {
                 var response = try handler(call)
                 // RFC 9111 §5.2.2.5: clients, staff and sync errors are for no cache to keep.

@@ -16,6 +16,8 @@ struct AdminRoutes {
     let verifier: ConnectionVerifier
     /// Webhook endpoints may be at loopback, private and link-local addresses.
     var allowPrivateWebhookAddresses = false
+    /// The Connector calls noted for each client's health; nil: none kept.
+    var callRecorder: ClientCallRecorder? = nil
 
     static let maximumDepthWhenOff = 8
 
@@ -30,6 +32,7 @@ struct AdminRoutes {
         registerReaders(in: &router, endpoint)
         registerWebhooks(in: &router, endpoint)
         registerLogs(in: &router, endpoint)
+        registerHealth(in: &router, endpoint)
     }
 
     private func registerOff(in router: inout Router) {
@@ -45,12 +48,13 @@ struct AdminRoutes {
     // MARK: - Clients, clubs, credentials, verify
 
     private func registerClients(in router: inout Router, _ endpoint: AdminEndpoint) {
-        router.get("/admin/v1/clients", handler: endpoint.handler { call in
+        router.get("/admin/v1/clients", handler: endpoint.handler { [callRecorder] call in
             let page = try RequestSupport.page(call.request, keyCount: 1)
-            let clients = try call.withConnection { connection in
-                try ClientStore.list(after: page.after?[0], limit: page.limit + 1, on: connection)
+            let (clients, health) = try call.withConnection { connection in
+                let clients = try ClientStore.list(after: page.after?[0], limit: page.limit + 1, on: connection)
+                return (clients, try Self.health(of: clients.map(\.clientId), recorder: callRecorder, on: connection))
             }
-            return .json(page.listBody(clients, json: \.json, sortKey: { [$0.clientId] }))
+            return .json(page.listBody(clients, json: { Self.listedJSON($0, health: health) }, sortKey: { [$0.clientId] }))
         })
 
         router.post("/admin/v1/clients", handler: endpoint.handler { [defaultConnection] call in

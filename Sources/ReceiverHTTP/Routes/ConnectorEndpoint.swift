@@ -44,6 +44,8 @@ struct ConnectorEndpoint {
     var changeWaiters: ChangeWaiters?
     /// Records reader credentials' `lastUsedAt`; one per process, shared by every call.
     var readerUse = ReaderUseRecorder()
+    /// Notes each client's last successful and failed call for the console; nil: not kept.
+    var callRecorder: ClientCallRecorder?
 
     typealias Handler = @Sendable (ConnectorCall) throws -> Response
     /// A handler that may defer its response (`RequestContext.deferResponse()`).
@@ -81,7 +83,7 @@ struct ConnectorEndpoint {
     }
 
     private func wrap(recordsSyncErrors resource: SyncErrorResource?, _ handler: @escaping DeferringHandler) -> RequestHandler {
-        { [database, rateLimiter, readerUse] request, context in
+        recordingCalls { [database, rateLimiter, readerUse] request, context in
             let operation = "\(request.method.rawValue) \(context.routeTemplate)"
             let requestID = context.requestID
             let parameters = context.parameters

@@ -125,6 +125,7 @@ struct PersonRoutes<Record: PersonRecord> {
         let rateLimiter = endpoint.rateLimiter
         let logger = endpoint.logger
         let changeWaiters = endpoint.changeWaiters
+        let callRecorder = endpoint.callRecorder
         let resource = ("resource", Record.resource.rawValue)
         let batches = Counter(label: "receiver_save_batches_total", dimensions: [resource])
         let savedInBatch = Counter(label: "receiver_saves_total", dimensions: [resource, ("path", "batch")])
@@ -175,10 +176,13 @@ struct PersonRoutes<Record: PersonRecord> {
                     return
                 }
                 if case .failed(.overloaded) = outcome { shed.increment() }
-                deferred.complete((try? answer(outcome)) ?? Self.problemResponse(outcome))
+                let response = (try? answer(outcome)) ?? Self.problemResponse(outcome)
+                callRecorder?.record(username: save.credential.username, status: response.status.code)
+                deferred.complete(response)
             }
             if !queued {
                 shed.increment()
+                callRecorder?.record(username: save.credential.username, status: 503)
                 deferred.complete(Problem.overloaded().makeResponse())
             }
             return Self.deferred

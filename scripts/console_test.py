@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""The admin console in a real browser: headless Chromium driven by Selenium
+against a running connector-receiver, walking an admin's day.
+
+    console_test.py BASE_URL SCREENSHOT_DIR      (the admin token in RECEIVER_ADMIN_TOKEN)
+
+Sign in, turn up a client, read the password once, toggle a club off (a
+Connector write to it is then refused and its sync error shows red), verify,
+rotate, correct the write (the sync error vanishes), and sign out (the old
+cookie then gets 401); at 1280 px and at a phone's width, with a screenshot of
+each screen. The Connector's calls are made with urllib, as the Connector would.
+Prints "console-test: N checks passed" and exits non-zero at the first failure.
+"""
+import base64
+import json
+import os
+import secrets
+import sys
+import time
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.ui import WebDriverWait
+
+BASE = sys.argv[1].rstrip("/")
+SHOTS = sys.argv[2]
+TOKEN = os.environ["RECEIVER_ADMIN_TOKEN"]
+COOKIE = "connector_receiver_console"
+checks = 0
+
+
+def check(condition, what):
+    global checks
+    if not condition:
+        raise AssertionError(what)
+    checks += 1
+    print(f"  ok: {what}", flush=True)
+
+
+def call(method, path, body=None, user=None, password=None, headers=None):
+    """A plain HTTP call (the Connector's, or a replayed cookie): (status, parsed body)."""
+    request = urllib.request.Request(BASE + path, method=method, headers=dict(headers or {}))
+    if body is not None:
+        request.data = json.dumps(body).encode()
+        request.add_header("Content-Type", "application/json")
+    if user is not None:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode())
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            data = response.read()
+            return response.status, json.loads(data) if data else None
+    except urllib.error.HTTPError as error:
+        data = error.read()
+        return error.code, json.loads(data) if data else None
+
+
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    options.add_argument("--headless=new")
+    options.add_argument("--window-size=1280,1100")
+    options.add_argument("--disable-dev-shm-usage")
+    options.add_argument("--disable-gpu")
+    options.add_argument("--no-first-run")
+    options.add_argument(f"--user-data-dir={SHOTS}/chromium-profile")
+    # Chromium refuses to run as root with its sandbox (CI runs as root from a clone under
+    # /root), and as another user in a container it often lacks the user namespaces the
+    # sandbox needs. The browser only ever loads this test's own server on loopback.
+    options.add_argument("--no-sandbox")
+    options.set_capability("goog:loggingOptions", {"browser": "ALL"})
+    service = Service(executable_path=os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))
+    return webdriver.Chrome(service=service, options=options)
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    driver = browser()
+    wait = WebDriverWait(driver, 15)
+    shot_number = [0]
+
+    def shot(name):
+        shot_number[0] += 1
+        driver.execute_script("window.scrollTo(0, 0)")
+        path = os.path.join(SHOTS, f"{shot_number[0]:02d}-{name}.png")
+        driver.save_screenshot(path)
+        print(f"  screenshot {path}", flush=True)
+
+    def find(selector):
+        return wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def visible(selector):
+        return wait.until(EC.visibility_of_element_located((By.CSS_SELECTOR, selector)))
+
+    def heading(text):
+        wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "main h1"), text))
+
+    def every_control_labelled():
+        unlabelled = driver.execute_script("""
+            return [...document.querySelectorAll('input:not([type=hidden]), select, textarea')]
+              .filter(e => e.offsetParent !== null && e.labels.length === 0 && !e.getAttribute('aria-label'))
+              .map(e => e.name || e.id || e.outerHTML.slice(0, 60));""")
+        check(unlabelled == [], f"every visible control has a label ({driver.current_url.split('#')[-1]})")
+
+    def refresh():
+        driver.find_element(By.ID, "refresh").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Up to date"))
+
+    try:
+        print("console-test: sign in")
+        status, _ = call("GET", "/admin/v1/clients")
+        check(status == 401, "without a session cookie the admin API is 401")
+        driver.get(BASE + "/admin/")
+        token_input = visible("#sign-in-form input[name=token]")
+        check(token_input.get_attribute("type") == "password", "the token field hides what is typed")
+        every_control_labelled()
+        shot("sign-in")
+        token_input.send_keys("not-the-admin-token")
+        token_input.send_keys(Keys.ENTER)
+        wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#sign-in-form .error"), "not the admin token"))
+        check(driver.get_cookie(COOKIE) is None, "a wrong token sets no cookie")
+        token_input = visible("#sign-in-form input[name=token]")
+        token_input.send_keys(TOKEN)
+        token_input.send_keys(Keys.ENTER)
+        heading("Clients")
+        cookie = driver.get_cookie(COOKIE)
+        check(cookie is not None and cookie["httpOnly"] and cookie.get("sameSite") == "Strict" and cookie["path"] == "/admin",
+              "the session cookie is HttpOnly, SameSite=Strict, Path=/admin")
+        check(driver.execute_script("return document.cookie") == "", "no script can read the session cookie")
+        check(driver.execute_script("return localStorage.length + sessionStorage.length") == 0, "nothing is kept in web storage")
+        check(TOKEN not in driver.current_url, "the token is not in the URL")
+
+        print("console-test: turn up a client")
+        client_id = "acme-" + secrets.token_hex(3)
+        driver.find_element(By.LINK_TEXT, "Turn up a client").click()
+        heading("Turn up a client")
+        form = find("#turn-up-form")
+        form.find_element(By.NAME, "clientId").send_keys(client_id)
+        form.find_element(By.NAME, "name").send_keys("Acme Fitness")
+        form.find_element(By.NAME, "clubId").send_keys("club-001")
+        form.find_element(By.NAME, "clubName").send_keys("Downtown")
+        form.find_element(By.XPATH, ".//button[text()='Add a club']").click()
+        form.find_elements(By.NAME, "clubId")[1].send_keys("club-002")
+        form.find_elements(By.NAME, "clubName")[1].send_keys("Uptown")
+        every_control_labelled()
+        shot("turn-up-form")
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        heading("Turn-up sheet")
+        password = find("#one-time-password").get_attribute("value")
+        sheet = find("#turn-up-sheet").text
+        username = sheet.split("Username")[1].split()[0]
+        check(len(password) == 43 and username.startswith(client_id + "."), "the sheet shows the username and the password once")
+        check(BASE in sheet and "club-001, club-002" in sheet, "the sheet has the base URL and the club IDs")
+        shot("turn-up-sheet")
+        driver.find_element(By.LINK_TEXT, "Done: open the client").click()
+        heading("Acme Fitness")
+        check(password not in driver.page_source, "the password is gone once the sheet is left")
+        check(visible(".title-row .badge").text == "Never called", "a client that never called has a grey badge")
+
+        print("console-test: the Connector writes")
+        prospect = {"clubId": "club-001", "firstName": "Ada", "lastName": "Lovelace", "email": "ada@example.com"}
+        status, _ = call("PUT", "/v1/prospects/by-external-id/crm-1", prospect, username, password)
+        check(status == 201, "a Connector save with the sheet's password is 201")
+
+        print("console-test: toggle a club off")
+        switch = find("#club-club-002")
+        check(switch.is_selected(), "club-002 is on")
+        switch.click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "off: writes to it are refused"))
+        wait.until(lambda d: not d.find_element(By.ID, "club-club-002").is_selected())
+        status, problem = call("PUT", "/v1/prospects/by-external-id/crm-2", dict(prospect, clubId="club-002", firstName="Grace"), username, password)
+        check(status == 422 and problem["errors"][0]["field"] == "clubId", "a write to the switched-off club is 422 on clubId")
+        refresh()
+        error = visible("#sync-errors .sync-error")
+        check("crm-2" in error.text and "clubId" in error.text, "the sync error shows with its external ID and field error")
+        colour = driver.execute_script("return getComputedStyle(arguments[0]).borderLeftColor", error)
+        check(colour.replace(" ", "") == "rgb(179,38,30)", f"the sync error is red ({colour})")
+        badge = find(".title-row .badge")
+        check(badge.text == "1 sync error" and "red" in badge.get_attribute("class"), "the badge is red with the count")
+        cause = find("#troubleshooting [data-cause=disabled-club]")
+        check("applies" in cause.get_attribute("class") and "club-002" in cause.text, "troubleshooting says a club is off, and which")
+        shot("client-sync-error")
+
+        print("console-test: verify")
+        find("#verify-password").send_keys(password)
+        driver.find_element(By.ID, "verify").click()
+        rows = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#verify-results tr.step"))
+        check(len(rows) == 3 and all("ok" in row.get_attribute("class").split() for row in rows), "every verify step is ok")
+        check(all(" ms" in row.text for row in rows), "each step shows its latency")
+        check(find("#verify-password").get_attribute("value") == "", "the password field is cleared after verify")
+        shot("client-verify")
+
+        print("console-test: rotate")
+        driver.find_element(By.XPATH, "//button[text()='Rotate password']").click()
+        wait.until(EC.element_to_be_clickable((By.XPATH, "//button[text()='Rotate now']"))).click()
+        new_password = find("#rotated-password").get_attribute("value")
+        new_username = find("#username").text
+        check(len(new_password) == 43 and new_password != password, "rotation shows a new password once")
+        status, _ = call("GET", "/v1/lead-sources", user=username, password=password)
+        check(status == 401, "the old password is refused at once")
+        shot("client-rotated")
+        refresh()
+        cause = find("#troubleshooting [data-cause=rotated-password]")
+        check("applies" in cause.get_attribute("class"), "troubleshooting says the Connector is using a rotated password")
+
+        print("console-test: reader credentials, staff, options, audit")
+        issue = find("#readers + form")
+        issue.find_element(By.NAME, "label").send_keys("Club CRM")
+        issue.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        reader_password = find("#reader-password").get_attribute("value")
+        wait.until(EC.text_to_be_present_in_element((By.ID, "readers"), "Club CRM"))
+        reader_username = driver.find_element(By.CSS_SELECTOR, "#readers td[data-label=Username]").text
+        check(len(reader_password) == 43, "a reader credential is issued with its password shown once")
+        status, _ = call("GET", "/v1/lead-sources", user=reader_username, password=reader_password)
+        check(status == 200, "the reader credential reads")
+        driver.find_element(By.XPATH, "//div[@id='readers']//button[text()='Revoke']").click()
+        wait.until(EC.element_to_be_clickable((By.XPATH, "//div[@id='readers']//button[text()='Revoke now']"))).click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "readers"), "No reader credentials"))
+        status, _ = call("GET", "/v1/lead-sources", user=reader_username, password=reader_password)
+        check(status == 401, "the revoked reader credential is refused")
+        staff = find("#staff + h3 + form")
+        staff.find_element(By.NAME, "email").send_keys("kim@example.com")
+        staff.find_element(By.NAME, "firstName").send_keys("Kim")
+        staff.find_element(By.NAME, "clubIds").send_keys("club-001")
+        staff.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "staff"), "kim@example.com"))
+        status, listed = call("GET", "/v1/staff", user=new_username, password=new_password)
+        check(status == 200 and [s["email"] for s in listed["items"]] == ["kim@example.com"], "the staff member saved here is what the Connector lists")
+        smart = driver.find_element(By.CSS_SELECTOR, "input[name=smartMatch]")
+        smart.click()
+        smart.find_element(By.XPATH, "./ancestor::form//button[@type='submit']").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "Options saved"))
+        status, client = call("GET", f"/admin/v1/clients/{client_id}", headers={"Authorization": f"Bearer {TOKEN}"})
+        check(client["options"]["smartMatch"] is False, "the option saved here is the client's")
+        audit = visible("#audit table").text
+        check("admin-console" in audit and "credentials.rotate" in audit and "club.update" in audit, "the audit trail shows the console's changes")
+        shot("client-more")
+
+        print("console-test: the corrected write")
+        status, _ = call("PUT", "/v1/prospects/by-external-id/crm-2", dict(prospect, clubId="club-001", firstName="Grace"), new_username, new_password)
+        check(status == 201, "the corrected write, with the new password, is 201")
+        # No click: the open page reads the health and the sync errors again every 20 s.
+        WebDriverWait(driver, 30).until(EC.visibility_of_element_located((By.CSS_SELECTOR, "#sync-errors-none")))
+        check(driver.find_elements(By.CSS_SELECTOR, "#sync-errors .sync-error") == [], "the sync error is gone without a reload")
+        badge = find(".title-row .badge")
+        check(badge.text == "Connected" and "green" in badge.get_attribute("class"), "the badge is green")
+        every_control_labelled()
+        shot("client-connected")
+
+        print("console-test: the clients list")
+        driver.find_element(By.LINK_TEXT, "Clients").click()
+        heading("Clients")
+        row = find(f"#clients tr[data-client-id='{client_id}']")
+        check("Connected" in row.text and "2 of 2 on" not in row.text and "1 of 2 on" in row.text, "the list shows the client's health and clubs")
+        shot("clients")
+
+        print("console-test: phone width")
+        driver.set_window_size(390, 844)
+        driver.find_element(By.LINK_TEXT, "Acme Fitness").click()
+        heading("Acme Fitness")
+        find("#health")
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        check(overflow <= 1, f"nothing overflows a 390 px screen (overflow {overflow} px)")
+        shot("phone-client")
+        driver.set_window_size(1280, 1100)
+
+        print("console-test: keyboard")
+        driver.get(BASE + "/admin/#/clients")
+        heading("Clients")
+        body = driver.find_element(By.TAG_NAME, "body")
+        reached = set()
+        for _ in range(12):
+            body = driver.switch_to.active_element
+            body.send_keys(Keys.TAB)
+            reached.add(driver.switch_to.active_element.text)
+        check("Sign out" in reached and "Turn up a client" in reached, "the navigation is reachable with Tab")
+
+        print("console-test: sign out")
+        old = driver.get_cookie(COOKIE)["value"]
+        driver.find_element(By.ID, "sign-out").click()
+        visible("#sign-in-form")
+        check(driver.get_cookie(COOKIE) is None, "signing out drops the cookie")
+        status, _ = call("GET", "/admin/v1/clients", headers={"Cookie": f"{COOKIE}={old}"})
+        check(status == 401, "the old cookie, replayed, is 401")
+
+        violations = [entry["message"] for entry in driver.get_log("browser")
+                      if "Content Security Policy" in entry["message"] or entry["level"] == "SEVERE" and "401" not in entry["message"]]
+        check(violations == [], f"no Content-Security-Policy violation or script error in the browser's log {violations}")
+    except Exception as failure:
+        shot("failure")
+        print(f"console-test: FAILED: {failure!r} at {driver.current_url}", file=sys.stderr)
+        for entry in driver.get_log("browser"):
+            print(f"  browser: {entry['level']} {entry['message']}", file=sys.stderr)
+        driver.quit()
+        sys.exit(1)
+    driver.quit()
+    print(f"console-test: {checks} checks passed")
+
+
+if __name__ == "__main__":
+    main()
