@@ -70,6 +70,33 @@ import Testing
         }
     }
 
+    @Test func readsOfOneRecordByIdCountAsCallsToo() throws {
+        // GET …/{id} runs in batches on the read lanes, not through the endpoint's handler
+        // wrapper: its calls must reach the recorder all the same.
+        try TestServer.run(adminToken: TestServer.adminToken) { server in
+            let (_, connector) = try server.adminTurnUp("acme")
+            let id = UUID().uuidString.lowercased()
+            // A 404 answers about a record: the connection and the credential worked.
+            #expect(try server.request("GET", "/v1/prospects/\(id)", auth: connector).status == 404)
+            var health = try server.admin("GET", "/clients/acme/health")
+            #expect(health.string("state") == "connected", "\(health)")
+            #expect(health["lastFailureAt"] == .null)
+
+            let created = try server.request(
+                "PUT", "/v1/prospects/by-external-id/crm-1", json: #"{"clubId": "club-1", "firstName": "Ada", "lastName": "Lovelace"}"#, auth: connector)
+            let recordId = try #require(created.string("id"))
+            let wrong = APICredentials(username: connector.username, password: "not-the-password")
+            #expect(try server.request("GET", "/v1/prospects/\(recordId)", auth: wrong).status == 401)
+            health = try server.admin("GET", "/clients/acme/health")
+            #expect(health.value("lastFailureStatus")?.numberValue == 401, "\(health)")
+
+            let failedAt = try #require(health.string("lastFailureAt"))
+            #expect(try server.request("GET", "/v1/prospects/\(recordId)", auth: connector).status == 200)
+            health = try server.admin("GET", "/clients/acme/health")
+            #expect(try #require(health.string("lastSuccessAt")) >= failedAt, "\(health)")
+        }
+    }
+
     @Test func aRotatedPasswordAndASuspensionShowAsTheirCauses() throws {
         try TestServer.run(adminToken: TestServer.adminToken) { server in
             let (_, old) = try server.adminTurnUp("acme")

@@ -202,6 +202,7 @@ struct PersonRoutes<Record: PersonRecord> {
         let rateLimiter = endpoint.rateLimiter
         let readerUse = endpoint.readerUse
         let logger = endpoint.logger
+        let callRecorder = endpoint.callRecorder
         // Under load a lane waits as long for more reads as for more saves: a batch
         // costs the database and this process about as much as a few reads.
         let settings = Batcher<PersonRead, Response>.Settings(
@@ -242,7 +243,12 @@ struct PersonRoutes<Record: PersonRecord> {
             guard let deferred = context.deferResponse() else {
                 return batcher.submit(read)  // a context not built by the server (a unit test): waiting here
             }
-            if !batcher.submit(read, then: { deferred.complete($0) }) {
+            let queued = batcher.submit(read) { response in
+                callRecorder?.record(username: read.credential.username, status: response.status.code)
+                deferred.complete(response)
+            }
+            if !queued {
+                callRecorder?.record(username: read.credential.username, status: 503)
                 deferred.complete(Problem.overloaded().makeResponse())
             }
             return Self.deferred
