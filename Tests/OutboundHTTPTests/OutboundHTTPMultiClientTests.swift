@@ -7,6 +7,11 @@ import Testing
 /// connection reuse, timeouts, per-host fairness, cancellation and shutdown.
 /// Every wait is bounded in count and time; a hung transfer shows up as a failure, not a hang.
 @Suite final class OutboundHTTPMultiClientTests: Sendable {
+    /// The timeout of transfers to `/hang`, which the tests end by closing or cancelling: far
+    /// beyond any stall of a test (on a loaded machine a test's async steps can wait a minute
+    /// for a thread of the cooperative pool), so a timeout never stands in for the cancellation.
+    static let neverEnds: Duration = .seconds(3_600)
+
     let server: LoopbackHTTPServer
 
     init() throws {
@@ -174,7 +179,7 @@ import Testing
         let successes = Atomic(0)
         let count = 30  // four in flight to the server, the rest waiting in its queue
         for index in 0..<count {
-            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60))) { result in
+            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: Self.neverEnds)) { result in
                 switch result {
                 case .success: successes.add(1, ordering: .relaxed)
                 case .failure(let error): outcomes.withLock { $0[index] = error.kind }
@@ -269,11 +274,11 @@ import Testing
         #expect(refusals.withLock { $0 } == [.invalidRequest, .invalidURL])
 
         // One running (it never answers) holds the only slot; two may wait; the next is refused.
-        client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60)), completion: record)
+        client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: Self.neverEnds), completion: record)
         for _ in 0..<200 where client.load != .init(running: 1, waiting: 0) { try await Task.sleep(for: .milliseconds(10)) }
         #expect(client.load == .init(running: 1, waiting: 0))
         for _ in 0..<3 {
-            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: .seconds(60)), completion: record)
+            client.submit(OutboundRequest(url: server.baseURL + "/hang", totalTimeout: Self.neverEnds), completion: record)
         }
         #expect(refusals.withLock { $0 } == [.invalidRequest, .invalidURL, .overloaded])
         #expect(!server.requests.contains { $0.rawText.contains("Injected") })

@@ -25,12 +25,15 @@ struct Outcome: Sendable {
 extension OutboundHTTPClient {
     /// `send` on a worker thread.
     func sendOffPool(_ request: OutboundRequest) async -> Outcome {
-        await onWorkerThread {
-            let clock = ContinuousClock()
-            let start = clock.now
-            let result = Result { () throws(OutboundHTTPError) -> OutboundResponse in try self.send(request) }
-            return Outcome(result: result, elapsed: clock.now - start)
-        }
+        await onWorkerThread { self.sendTimed(request) }
+    }
+
+    /// `send`, blocking this thread, with the time it took.
+    func sendTimed(_ request: OutboundRequest) -> Outcome {
+        let clock = ContinuousClock()
+        let start = clock.now
+        let result = Result { () throws(OutboundHTTPError) -> OutboundResponse in try self.send(request) }
+        return Outcome(result: result, elapsed: clock.now - start)
     }
 }
 
