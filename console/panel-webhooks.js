@@ -48,13 +48,13 @@ export function webhooksPanel({path}) {
     }
   };
 
-  /** A change to one endpoint: says how it went, then draws the list (and the open log) again. */
+  /** A change to one endpoint: draws the list (and the open log) again, then says how it went. */
   const change = async (action, done) => {
     try {
       const result = await action();
-      say(typeof done === 'function' ? done(result) : done);
       await draw();
       if (shownLog) await shownLog();
+      say(typeof done === 'function' ? done(result) : done);
       return result;
     } catch (error) {
       say(problemText(error), 'error');
@@ -96,7 +96,7 @@ export function webhooksPanel({path}) {
         endpoint.disableWarningAt ? h('p', {class: 'error'}, `Warned ${dateTime(endpoint.disableWarningAt)}: it will be disabled if every attempt keeps failing.`) : null),
       h('td', {'data-label': 'Last success'}, endpoint.lastSuccessAt ? dateTime(endpoint.lastSuccessAt) : 'never'),
       h('td', {'data-label': 'Failing since'}, endpoint.failingSince ? h('span', {class: 'error'}, dateTime(endpoint.failingSince)) : '—'),
-      h('td', {class: 'row-actions'}, deliveries, ' ', toggle, ' ', rotate, ' ', remove));
+      h('td', {}, h('div', {class: 'row-actions'}, deliveries, toggle, rotate, remove)));
   };
 
   /** One endpoint's delivery log: a status filter, pages by nextCursor, Resend, Recover since. */
@@ -157,8 +157,7 @@ export function webhooksPanel({path}) {
     const hourAgo = new Date(Date.now() - 3600 * 1000 - new Date().getTimezoneOffset() * 60000).toISOString().slice(0, 16);
     const since = h('input', {type: 'datetime-local', name: 'since', required: true, value: hourAgo, step: '60'});
     const recover = h('form', {class: 'inline-fields', id: 'webhook-recover-form'},
-      field('Recover since (your time)', since, 'Sends again now every delivery not delivered whose attempt failed since then.'),
-      h('button', {type: 'submit'}, 'Recover'));
+      field('Recover since (your time)', since), h('button', {type: 'submit'}, 'Recover'));
     recover.addEventListener('submit', (event) => {
       event.preventDefault();
       const instant = new Date(since.value);
@@ -172,6 +171,7 @@ export function webhooksPanel({path}) {
       h('h3', {id: headingId, tabindex: '-1'}, 'Delivery log of ', h('code', {}, endpoint.url)),
       h('div', {class: 'inline-fields'}, field('Delivery status', filter), refresh),
       table, empty, more,
+      h('p', {class: 'hint'}, 'After an outage of the club system, Recover sends again now every delivery not delivered whose attempt failed since then.'),
       recover);
     shownLog = () => readPage(true);
     shownLog.endpointId = endpoint.id;
@@ -185,7 +185,7 @@ export function webhooksPanel({path}) {
   const rateLimit = h('input', {type: 'number', name: 'rateLimit', min: '1', max: '1000000', inputmode: 'numeric'});
   const add = h('form', {id: 'webhook-add-form'},
     h('div', {class: 'inline-fields'}, field('URL', url), field('Description', description),
-      field('Rate limit (optional)', rateLimit, 'Deliveries a second at most; empty: no limit.')),
+      field('Deliveries a second at most (optional)', rateLimit)),
     h('fieldset', {class: 'event-types'}, h('legend', {}, 'Event types'),
       h('p', {class: 'hint'}, 'None ticked: every type.'),
       types.map((input) => check(input.value, input))),
