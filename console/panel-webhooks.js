@@ -112,6 +112,7 @@ export function webhooksPanel({path}) {
     const more = h('button', {type: 'button', id: 'webhook-log-more', hidden: true}, 'Older deliveries');
     let cursor = null;
     // Resend is offered once per event: on its latest attempt (the log is newest first).
+    // A row is red when its attempt failed, or when the event's delivery did (retries ran out).
     let resendOffered = new Set();
 
     const deliveryRow = (delivery) => {
@@ -120,7 +121,7 @@ export function webhooksPanel({path}) {
         'Resent: the event is due now.')}, 'Resend', h('span', {class: 'visually-hidden'}, ` ${delivery.eventId}`));
       resendOffered.add(delivery.eventId);
       const failedAttempt = delivery.error !== null || (delivery.status !== null && (delivery.status < 200 || delivery.status > 299));
-      return h('tr', {class: `delivery ${delivery.deliveryStatus}`, 'data-event-id': delivery.eventId, 'data-attempt': delivery.attempt === null ? '' : String(delivery.attempt)},
+      return h('tr', {class: `delivery ${delivery.deliveryStatus}${failedAttempt ? ' attempt-failed' : ''}`, 'data-event-id': delivery.eventId, 'data-attempt': delivery.attempt === null ? '' : String(delivery.attempt)},
         h('td', {'data-label': 'Event'}, h('code', {}, delivery.eventId), h('p', {class: 'hint'}, delivery.eventType)),
         h('td', {'data-label': 'Attempt'}, delivery.attempt === null ? 'not yet' : String(delivery.attempt)),
         h('td', {'data-label': 'At'}, delivery.at ? dateTime(delivery.at) : `due ${dateTime(delivery.nextAttemptAt)}`),

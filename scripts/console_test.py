@@ -19,6 +19,7 @@ import hmac
 import json
 import os
 import secrets
+import socket
 import sys
 import threading
 import time
@@ -380,6 +381,28 @@ def main():
         status, endpoints = call("GET", f"/admin/v1/clients/{client_id}/webhook-endpoints", headers={"Authorization": f"Bearer {TOKEN}"})
         check(status == 200 and endpoints["items"] == [], "the endpoint deleted here is gone from the API")
         hook_server.shutdown()
+
+        # An endpoint nobody answers at: its first attempt fails, in red, and it is failing.
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            down_url = f"http://127.0.0.1:{closed.getsockname()[1]}/down"
+        add = find("#webhook-add-form")
+        add.find_element(By.NAME, "url").send_keys(down_url)
+        add.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "webhook-endpoints"), down_url))
+        status, _ = call("PUT", "/v1/prospects/by-external-id/crm-4", dict(prospect, firstName="Hedy"), new_username, new_password)
+        check(status == 201, "a Connector save for the endpoint nobody answers at is 201")
+        find("#webhook-endpoints tr[data-endpoint-id] button.deliveries").click()
+        rows = WebDriverWait(driver, 20, poll_frequency=0.5).until(lambda d: [r for r in log_rows(d) if "attempt-failed" in r.get_attribute("class")])
+        colour = driver.execute_script("return getComputedStyle(arguments[0].cells[0]).borderLeftColor", rows[0])
+        check(colour.replace(" ", "") == "rgb(179,38,30)" and "pending" in rows[0].text and rows[0].find_element(By.CSS_SELECTOR, "td[data-label=Error]").text,
+              f"the failed attempt is red, with its error, and the delivery pending a retry ({rows[0].text!r})")
+        # Disabled, it retries no more; the list, drawn again, shows since when it fails.
+        driver.find_element(By.XPATH, "//div[@id='webhook-endpoints']//button[starts-with(., 'Disable')]").click()
+        failing = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#webhook-endpoints td[data-label='Failing since'] .error"))
+        check(failing.text != "" and "never" in find("#webhook-endpoints td[data-label='Last success']").text,
+              "the endpoint shows since when it fails, and no success")
+        shot("client-webhook-failing", find("#webhook-log"))
         # The refusals above were meant (422 on the URL, 409 twice on the disabled endpoint); the
         # browser logs each failed load. Reading the log empties it for the final check (which,
         # like this one, leaves out the 401s of signing in).
