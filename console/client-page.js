@@ -10,12 +10,13 @@ import {connectionPanel} from './panel-connection.js';
 import {credentialsPanel} from './panel-credentials.js';
 import {optionsPanel} from './panel-options.js';
 import {staffPanel} from './panel-staff.js';
+import {webhooksPanel} from './panel-webhooks.js';
 import {auditPanel} from './panel-audit.js';
 
 /**
  * One client: health and troubleshooting first (what an admin opens it for),
  * then its sync errors, clubs, connection and Verify, credentials, options,
- * staff and audit trail. Every panel reads the client through `context`;
+ * staff, webhook endpoints and audit trail. Every panel reads the client through `context`;
  * `context.reload()` draws the page again from the server.
  */
 export async function renderClient(main, clientId) {
@@ -60,6 +61,7 @@ export async function renderClient(main, clientId) {
       credentialsPanel(context),
       optionsPanel(context),
       staffPanel(context),
+      webhooksPanel(context),
       auditPanel(context)));
   keepCurrent(main, context, live);
 }

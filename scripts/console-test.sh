@@ -46,7 +46,8 @@ psql "$TEST_DATABASE_URL" -q -c "CREATE DATABASE $database"
 
 # A fresh token each run, handed over in the environment (never on a command line).
 export RECEIVER_ADMIN_TOKEN="console-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
-DATABASE_URL="$TEST_DATABASE_URL dbname=$database" "$binary" serve --host 127.0.0.1 --port 0 >"$work/serve.log" 2>&1 &
+# Private addresses allowed: the webhook step delivers to a receiver of the test on 127.0.0.1.
+RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=on DATABASE_URL="$TEST_DATABASE_URL dbname=$database" "$binary" serve --host 127.0.0.1 --port 0 >"$work/serve.log" 2>&1 &
 pid=$!
 port=
 for _ in $(seq 1 300); do

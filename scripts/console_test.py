@@ -6,26 +6,34 @@ against a running connector-receiver, walking an admin's day.
 
 Sign in, turn up a client, read the password once, toggle a club off (a
 Connector write to it is then refused and its sync error shows red), verify,
-rotate, correct the write (the sync error vanishes), and sign out (the old
+rotate, correct the write (the sync error vanishes), add a webhook endpoint (its
+secret read once; a Connector save is delivered to a receiver of the test, shown
+succeeded in the log, resent, the endpoint disabled, rotated, deleted), and sign out (the old
 cookie then gets 401); at 1280 px and at a phone's width, with a screenshot of
 each screen. The Connector's calls are made with urllib, as the Connector would.
 Prints "console-test: N checks passed" and exits non-zero at the first failure.
 """
 import base64
+import hashlib
+import hmac
 import json
 import os
 import secrets
+import socket
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as EC
-from selenium.webdriver.support.ui import WebDriverWait
+from selenium.webdriver.support.ui import Select, WebDriverWait
 
 BASE = sys.argv[1].rstrip("/")
 SHOTS = sys.argv[2]
@@ -59,6 +67,28 @@ def call(method, path, body=None, user=None, password=None, headers=None):
         return error.code, json.loads(data) if data else None
 
 
+class WebhookReceiver(BaseHTTPRequestHandler):
+    """A club system's webhook endpoint: keeps each delivery (headers, body) and answers 204."""
+    deliveries = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        WebhookReceiver.deliveries.append(({name: self.headers[name] for name in ("webhook-id", "webhook-timestamp", "webhook-signature")}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *arguments):
+        pass
+
+
+def signed_by(secret, headers, body):
+    """Standard Webhooks 1.0: v1 = base64(HMAC-SHA256(key, id.timestamp.body)), the key the secret's bytes."""
+    key = base64.b64decode(secret.removeprefix("whsec_"))
+    signed = f'{headers["webhook-id"]}.{headers["webhook-timestamp"]}.'.encode() + body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(expected, part.removeprefix("v1,")) for part in headers["webhook-signature"].split())
+
+
 def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = os.environ.get("CHROMIUM", "/usr/bin/chromium")
@@ -80,12 +110,17 @@ def browser():
 def main():
     os.makedirs(SHOTS, exist_ok=True)
     driver = browser()
-    wait = WebDriverWait(driver, 15)
+    # A change redraws the page: an element found just before the redraw goes stale, and the
+    # wait looks again rather than fail.
+    wait = WebDriverWait(driver, 15, ignored_exceptions=[StaleElementReferenceException])
     shot_number = [0]
 
-    def shot(name):
+    def shot(name, element=None):
         shot_number[0] += 1
-        driver.execute_script("window.scrollTo(0, 0)")
+        if element is None:
+            driver.execute_script("window.scrollTo(0, 0)")
+        else:
+            driver.execute_script("arguments[0].scrollIntoView()", element)
         path = os.path.join(SHOTS, f"{shot_number[0]:02d}-{name}.png")
         driver.save_screenshot(path)
         print(f"  screenshot {path}", flush=True)
@@ -250,6 +285,130 @@ def main():
         check(badge.text == "Connected" and "green" in badge.get_attribute("class"), "the badge is green")
         every_control_labelled()
         shot("client-connected")
+
+        print("console-test: webhooks")
+        hook_server = ThreadingHTTPServer(("127.0.0.1", 0), WebhookReceiver)
+        threading.Thread(target=hook_server.serve_forever, daemon=True).start()
+        hook_url = f"http://127.0.0.1:{hook_server.server_port}/hooks/receiver"
+        panel = find("#webhooks")
+        find("#webhook-endpoints-none")
+        add = find("#webhook-add-form")
+        add.find_element(By.NAME, "url").send_keys("ftp://crm.example.com/hooks")
+        add.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(lambda d: "error" in d.find_element(By.ID, "status").get_attribute("class") and "url" in d.find_element(By.ID, "status").text)
+        check("http" in find("#status").text, f"a refused URL shows the problem's detail ({find('#status').text})")
+        add.find_element(By.NAME, "url").clear()
+        add.find_element(By.NAME, "url").send_keys(hook_url)
+        add.find_element(By.NAME, "description").send_keys("Club CRM")
+        add.find_element(By.CSS_SELECTOR, "input[value='prospect.created']").click()
+        add.find_element(By.CSS_SELECTOR, "input[value='prospect.updated']").click()
+        add.find_element(By.NAME, "rateLimit").send_keys("50")
+        every_control_labelled()
+        add.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        webhook_secret = find("#webhook-secret").get_attribute("value")
+        check(webhook_secret.startswith("whsec_") and len(webhook_secret) >= 38, "adding an endpoint shows its signing secret once")
+        row = find("#webhook-endpoints tr[data-endpoint-id]")
+        check(hook_url in row.text and "Club CRM" in row.text and "Enabled" in row.text and "prospect.created, prospect.updated" in row.text,
+              "the endpoint is listed enabled, with its URL, description and event types")
+        status, endpoints = call("GET", f"/admin/v1/clients/{client_id}/webhook-endpoints", headers={"Authorization": f"Bearer {TOKEN}"})
+        check([e["rateLimit"] for e in endpoints["items"]] == [50] and "secret" not in endpoints["items"][0], "the endpoint saved here is the API's, without its secret")
+        status, _ = call("PUT", "/v1/prospects/by-external-id/crm-3", dict(prospect, firstName="Edith"), new_username, new_password)
+        check(status == 201, "a Connector save after the endpoint was added is 201")
+        WebDriverWait(driver, 30).until(lambda d: len(WebhookReceiver.deliveries) >= 1)
+        headers, body = WebhookReceiver.deliveries[0]
+        check(json.loads(body)["type"] == "prospect.created" and signed_by(webhook_secret, headers, body),
+              "the save is delivered, signed with the secret shown once")
+        row.find_element(By.CSS_SELECTOR, "button.deliveries").click()
+
+        def log_rows(d):
+            d.find_element(By.ID, "webhook-log-refresh").click()
+            time.sleep(0.3)
+            return d.find_elements(By.CSS_SELECTOR, "#webhook-log tr.delivery")
+
+        rows = WebDriverWait(driver, 20, poll_frequency=0.5).until(lambda d: [r for r in log_rows(d) if "succeeded" in r.get_attribute("class")])
+        event_id = headers["webhook-id"]
+        check(rows[0].get_attribute("data-event-id") == event_id and "204" in rows[0].text and rows[0].get_attribute("data-attempt") == "1",
+              "the log shows the delivery succeeded (204, attempt 1)")
+        rows[0].find_element(By.CSS_SELECTOR, "button.resend").click()
+        WebDriverWait(driver, 30).until(lambda d: len(WebhookReceiver.deliveries) >= 2)
+        check(WebhookReceiver.deliveries[1][0]["webhook-id"] == event_id, "Resend sends the event again with the same webhook-id")
+        rows = WebDriverWait(driver, 20, poll_frequency=0.5).until(lambda d: [r for r in log_rows(d) if r.get_attribute("data-attempt") == "2"])
+        check("204" in rows[0].text and "succeeded" in rows[0].get_attribute("class"), "the log shows the second attempt")
+        check(len(driver.find_elements(By.CSS_SELECTOR, "#webhook-log button.resend")) == 1 and not find("#webhook-log-more").is_displayed(),
+              "one Resend per event, and no older page when nextCursor is null")
+        Select(find("#webhook-log select[name=deliveryStatus]")).select_by_value("failed")
+        visible("#webhook-log-none")
+        check(driver.find_elements(By.CSS_SELECTOR, "#webhook-log tr.delivery") == [], "filtered on failed, the log is empty")
+        Select(find("#webhook-log select[name=deliveryStatus]")).select_by_value("")
+        visible("#webhook-log tr.delivery")
+        every_control_labelled()
+        shot("client-webhooks", panel)
+        driver.set_window_size(390, 844)
+        overflow = driver.execute_script("return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        wide = driver.execute_script("""
+            return [...document.querySelectorAll('body *')]
+              .filter(e => !e.closest('thead') && e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+              .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right) + ' ' + (e.id || '') + ' ' + e.textContent.slice(0, 30)).slice(0, 8);""")
+        check(overflow <= 1, f"the webhook panel and its log fit a 390 px screen (overflow {overflow} px {wide})")
+        shot("phone-webhooks", find("#webhook-log"))
+        driver.set_window_size(1280, 1100)
+
+        find("#webhook-endpoints tr[data-endpoint-id] .row-actions").find_element(By.XPATH, ".//button[starts-with(., 'Disable')]").click()
+        state = wait.until(lambda d: [s for s in d.find_elements(By.CSS_SELECTOR, "#webhook-endpoints td.state .error") if "admin" in s.text])
+        colour = driver.execute_script("return getComputedStyle(arguments[0]).color", state[0])
+        check(colour.replace(" ", "") == "rgb(179,38,30)", f"the disabled endpoint says why, in red ({state[0].text})")
+        visible("#webhook-log tr.delivery button.resend").click()
+        wait.until(lambda d: "error" in d.find_element(By.ID, "status").get_attribute("class"))
+        check("enable" in find("#status").text.lower(), f"Resend on a disabled endpoint shows the 409's detail ({find('#status').text})")
+        find("#webhook-recover-form button[type=submit]").click()
+        wait.until(lambda d: "enable" in d.find_element(By.ID, "status").text.lower())
+        find("#webhook-endpoints tr[data-endpoint-id] .row-actions").find_element(By.XPATH, ".//button[starts-with(., 'Enable')]").click()
+        wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, "#webhook-endpoints td.state"), "Enabled"))
+        find("#webhook-recover-form button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "status"), "sent again"))
+        check("Recovered: 0 deliveries" in find("#status").text, "Recover since an hour ago, enabled again, answers how many (none failed)")
+
+        driver.find_element(By.XPATH, "//div[@id='webhook-endpoints']//button[text()='Rotate secret']").click()
+        wait.until(EC.element_to_be_clickable((By.XPATH, "//div[@id='webhook-endpoints']//button[text()='Rotate now']"))).click()
+        wait.until(lambda d: d.find_element(By.ID, "webhook-secret").get_attribute("value") != webhook_secret)
+        rotated = find("#webhook-secret").get_attribute("value")
+        check(rotated.startswith("whsec_"), "rotating shows a new signing secret once")
+        delete_now = driver.find_element(By.XPATH, "//div[@id='webhook-endpoints']//button[text()='Delete now']")
+        check(not delete_now.is_displayed(), "Delete asks first: its confirmation is hidden until pressed")
+        driver.find_element(By.XPATH, "//div[@id='webhook-endpoints']//button[text()='Delete']").click()
+        wait.until(EC.element_to_be_clickable((By.XPATH, "//div[@id='webhook-endpoints']//button[text()='Delete now']"))).click()
+        visible("#webhook-endpoints-none")
+        status, endpoints = call("GET", f"/admin/v1/clients/{client_id}/webhook-endpoints", headers={"Authorization": f"Bearer {TOKEN}"})
+        check(status == 200 and endpoints["items"] == [], "the endpoint deleted here is gone from the API")
+        hook_server.shutdown()
+
+        # An endpoint nobody answers at: its first attempt fails, in red, and it is failing.
+        with socket.socket() as closed:
+            closed.bind(("127.0.0.1", 0))
+            down_url = f"http://127.0.0.1:{closed.getsockname()[1]}/down"
+        add = find("#webhook-add-form")
+        add.find_element(By.NAME, "url").send_keys(down_url)
+        add.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        wait.until(EC.text_to_be_present_in_element((By.ID, "webhook-endpoints"), down_url))
+        status, _ = call("PUT", "/v1/prospects/by-external-id/crm-4", dict(prospect, firstName="Hedy"), new_username, new_password)
+        check(status == 201, "a Connector save for the endpoint nobody answers at is 201")
+        find("#webhook-endpoints tr[data-endpoint-id] button.deliveries").click()
+        rows = WebDriverWait(driver, 20, poll_frequency=0.5).until(lambda d: [r for r in log_rows(d) if "attempt-failed" in r.get_attribute("class")])
+        colour = driver.execute_script("return getComputedStyle(arguments[0].cells[0]).borderLeftColor", rows[0])
+        check(colour.replace(" ", "") == "rgb(179,38,30)" and "pending" in rows[0].text and rows[0].find_element(By.CSS_SELECTOR, "td[data-label=Error]").text,
+              f"the failed attempt is red, with its error, and the delivery pending a retry ({rows[0].text!r})")
+        # Disabled, it retries no more; the list, drawn again, shows since when it fails.
+        driver.find_element(By.XPATH, "//div[@id='webhook-endpoints']//button[starts-with(., 'Disable')]").click()
+        failing = wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#webhook-endpoints td[data-label='Failing since'] .error"))
+        check(failing.text != "" and "never" in find("#webhook-endpoints td[data-label='Last success']").text,
+              "the endpoint shows since when it fails, and no success")
+        shot("client-webhook-failing", find("#webhook-log"))
+        # The refusals above were meant (422 on the URL, 409 twice on the disabled endpoint); the
+        # browser logs each failed load. Reading the log empties it for the final check (which,
+        # like this one, leaves out the 401s of signing in).
+        failed_loads = sorted(entry["message"].split(" - Failed to load resource: the server responded with a status of ")[-1].split()[0]
+                              for entry in driver.get_log("browser") if entry["level"] == "SEVERE" and "401" not in entry["message"])
+        check(failed_loads == ["409", "409", "422"], f"the only failed calls of the webhook step are the refusals it made ({failed_loads})")
 
         print("console-test: the clients list")
         driver.find_element(By.LINK_TEXT, "Clients").click()
