@@ -334,15 +334,8 @@ struct ServeSettings {
         server.timeouts.bodyRead = try seconds(options.bodyTimeout, "RECEIVER_BODY_TIMEOUT", default: 30, name: "body-timeout")
         server.timeouts.idle = try seconds(options.idleTimeout, "RECEIVER_IDLE_TIMEOUT", default: 60, name: "idle-timeout")
         server.timeouts.write = try seconds(options.writeTimeout, "RECEIVER_WRITE_TIMEOUT", default: 30, name: "write-timeout")
-        func onOff(_ flag: String?, _ variable: String, default value: Bool, name: String) throws -> Bool {
-            switch (flag ?? Environment.value(variable))?.lowercased() {
-            case nil: return value
-            case "on", "true", "1": return true
-            case "off", "false", "0": return false
-            case let other?: throw ValidationError("--\(name) (or \(variable)) must be on or off, not \(other).")
-            }
-        }
-        server.accessLog = try onOff(options.accessLog, "RECEIVER_ACCESS_LOG", default: true, name: "access-log")
+        server.accessLog = try Environment.onOff(
+            options.accessLog, "RECEIVER_ACCESS_LOG", default: true, name: "--access-log (or RECEIVER_ACCESS_LOG)")
         self.server = server
         self.poolSize = try integer(options.poolSize, "RECEIVER_POOL_SIZE", default: 20, range: 1...1000, name: "pool-size")
         self.poolTimeout = try seconds(options.poolTimeout, "RECEIVER_POOL_TIMEOUT", default: 5, name: "pool-timeout")

@@ -40,7 +40,8 @@ struct WebhookOptions: ParsableArguments {
             settings.disableAfter = parsed.delays[0]
         }
         settings.allowPrivateAddresses = try allowsPrivateAddresses()
-        let delivering = try Self.onOff(webhookDelivery ?? Environment.value("RECEIVER_WEBHOOK_DELIVERY"), name: "--webhook-delivery (or RECEIVER_WEBHOOK_DELIVERY)", default: true)
+        let delivering = try Environment.onOff(
+            webhookDelivery, "RECEIVER_WEBHOOK_DELIVERY", default: true, name: "--webhook-delivery (or RECEIVER_WEBHOOK_DELIVERY)")
         return delivering ? settings : nil
     }
 
@@ -48,15 +49,6 @@ struct WebhookOptions: ParsableArguments {
     /// check when an endpoint is created or its URL changed (on every instance, delivering or not).
     func allowsPrivateAddresses() throws -> Bool {
         try webhookAllowPrivateAddresses
-            || Self.onOff(Environment.value("RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES"), name: "RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default: false)
-    }
-
-    private static func onOff(_ text: String?, name: String, default value: Bool) throws -> Bool {
-        switch text?.lowercased() {
-        case nil, "": return value
-        case "on", "true", "1", "yes": return true
-        case "off", "false", "0", "no": return false
-        case let other?: throw ValidationError("\(name) must be on or off, not \(other).")
-        }
+            || Environment.onOff(nil, "RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", default: false, name: "RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES")
     }
 }
