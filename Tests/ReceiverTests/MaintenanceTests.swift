@@ -201,4 +201,74 @@ import Testing
             }
         }
     }
+
+    /// Dead rows of `table`, once every session has reported its changes.
+    static func deadRows(_ table: String, atLeast expected: Int, _ server: TestServer) throws -> Int {
+        func dead() throws -> Int {
+            try server.pool.withConnection {
+                try $0.query("SELECT n_dead_tup FROM pg_stat_user_tables WHERE relname = \(table)")[0].decode(0, as: Int.self)
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while try dead() < expected, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        return try dead()
+    }
+
+    /// Two tables churned alike: the one that says it is a queue (its own autovacuum
+    /// scale factor) is vacuumed once its dead rows pass the threshold, the other is
+    /// left to autovacuum; and the webhook deliveries say they are a queue.
+    @Test func queueTablesAreVacuumedOnceTheirDeadRowsPileUp() throws {
+        try TestServer.run { server in
+            try server.pool.withConnection { connection in
+                try connection.simpleExecute("""
+                    CREATE TABLE churning_queue (id int PRIMARY KEY, n int) WITH (autovacuum_enabled = false, autovacuum_vacuum_scale_factor = 0.01);
+                    CREATE TABLE churning_table (id int PRIMARY KEY, n int) WITH (autovacuum_enabled = false);
+                    INSERT INTO churning_queue SELECT g, 0 FROM generate_series(1, 3000) g;
+                    INSERT INTO churning_table SELECT g, 0 FROM generate_series(1, 3000) g;
+                    UPDATE churning_queue SET n = 1; UPDATE churning_table SET n = 1;
+                    SELECT pg_stat_force_next_flush()
+                    """)
+            }
+            #expect(try Self.deadRows("churning_queue", atLeast: 3000, server) == 3000)
+            #expect(try server.pool.withConnection { try QueueVacuum.run(minimumDead: 5_000, on: $0) }.isEmpty, "below the minimum")
+            try server.pool.withConnection { connection in
+                try connection.simpleExecute("""
+                    UPDATE churning_queue SET n = 2; UPDATE churning_table SET n = 2;
+                    SELECT pg_stat_force_next_flush()
+                    """)
+            }
+            #expect(try Self.deadRows("churning_queue", atLeast: 6000, server) >= 6000)
+            #expect(try server.pool.withConnection { try QueueVacuum.run(minimumDead: 5_000, on: $0) } == ["churning_queue"])
+            #expect(try Self.deadRows("churning_queue", atLeast: .max, server) == 0)
+            #expect(try Self.deadRows("churning_table", atLeast: 6000, server) >= 6000, "left to autovacuum")
+            let queues = try server.pool.withConnection { connection in
+                try connection.query("""
+                    SELECT c.relname FROM pg_class c CROSS JOIN LATERAL pg_options_to_table(c.reloptions) o
+                    WHERE o.option_name = 'autovacuum_vacuum_scale_factor' AND c.relnamespace = current_schema()::regnamespace
+                    """).map { try $0.decode(0, as: String.self) }
+            }
+            #expect(queues.contains("webhook_deliveries"))
+        }
+    }
+
+    /// One instance at a time: while another holds the lock, nothing is vacuumed.
+    @Test func anotherInstanceVacuumingMakesARunSkip() throws {
+        try TestServer.run { server in
+            try server.pool.withConnection { connection in
+                try connection.simpleExecute("""
+                    CREATE TABLE churning_queue (id int PRIMARY KEY, n int) WITH (autovacuum_enabled = false, autovacuum_vacuum_scale_factor = 0.01);
+                    INSERT INTO churning_queue SELECT g, 0 FROM generate_series(1, 100) g;
+                    UPDATE churning_queue SET n = 1;
+                    SELECT pg_stat_force_next_flush()
+                    """)
+            }
+            #expect(try Self.deadRows("churning_queue", atLeast: 100, server) == 100)
+            try server.pool.withConnection { holder in
+                _ = try holder.query("SELECT pg_advisory_lock(\(QueueVacuum.lockKey))")
+                #expect(try server.pool.withConnection { try QueueVacuum.run(minimumDead: 1, on: $0) }.isEmpty)
+                _ = try holder.query("SELECT pg_advisory_unlock(\(QueueVacuum.lockKey))")
+            }
+            #expect(try server.pool.withConnection { try QueueVacuum.run(minimumDead: 1, on: $0) } == ["churning_queue"])
+        }
+    }
 }

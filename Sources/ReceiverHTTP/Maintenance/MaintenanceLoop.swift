@@ -9,7 +9,9 @@ import Synchronization
 /// The database's upkeep inside `serve`, on one thread:
 ///
 /// - every second, statistics for tables growing fast (`TableStatistics`), so
-///   that a new installation's plans follow its tables from the first seconds;
+///   that a new installation's plans follow its tables from the first seconds,
+///   and vacuum for the tables that work as queues (`QueueVacuum`), so that dead
+///   rows never pile up in them while autovacuum waits;
 /// - every 15 seconds, the change feed's horizon lag for `/metrics`;
 /// - at start and every `interval`, the event log's partitions (`EventRetention`)
 ///   and the retention of the tables that would otherwise only grow
@@ -17,7 +19,7 @@ import Synchronization
 ///   one a minute later, until the backlog is gone.
 ///
 /// Several instances may run it at once: the partitions and the statistics are one
-/// instance at a time (advisory locks), the row retention's batches never take the
+/// instance at a time (advisory locks; so is vacuum), the row retention's batches never take the
 /// same rows.
 final class MaintenanceLoop: Sendable {
     struct Settings: Sendable {
@@ -57,6 +59,7 @@ final class MaintenanceLoop: Sendable {
         var nextLag = ContinuousClock.now
         while !stopped.withLock({ $0 }) {
             refreshStatistics()
+            vacuumQueues()
             if ContinuousClock.now >= nextRetention {
                 let finished = runRetention()
                 nextRetention = .now + (finished ? settings.interval : min(settings.interval, settings.backlogInterval))
@@ -77,6 +80,17 @@ final class MaintenanceLoop: Sendable {
             }
         } catch {
             logger.debug("analyzing growing tables failed; it runs again in a moment", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func vacuumQueues() {
+        do {
+            let vacuumed = try database.withConnection { try QueueVacuum.run(on: $0) }
+            if !vacuumed.isEmpty {
+                logger.debug("vacuumed queue tables", metadata: ["tables": "\(vacuumed.joined(separator: ","))"])
+            }
+        } catch {
+            logger.debug("vacuuming queue tables failed; it runs again in a moment", metadata: ["error": "\(error)"])
         }
     }
 
