@@ -73,24 +73,23 @@ final class MaintenanceLoop: Sendable {
     }
 
     private func refreshStatistics() {
-        do {
-            let analyzed = try database.withConnection { try TableStatistics.refreshGrowing(on: $0) }
-            if !analyzed.isEmpty {
-                logger.debug("analyzed growing tables", metadata: ["tables": "\(analyzed.joined(separator: ","))"])
-            }
-        } catch {
-            logger.debug("analyzing growing tables failed; it runs again in a moment", metadata: ["error": "\(error)"])
-        }
+        everySecond("analyze growing tables") { try TableStatistics.refreshGrowing(on: $0) }
     }
 
     private func vacuumQueues() {
+        everySecond("vacuum queue tables") { try QueueVacuum.run(on: $0) }
+    }
+
+    /// One of the chores of every second, which returns the tables it worked on: said at
+    /// debug level, as is a failure (the chore runs again a second later).
+    private func everySecond(_ chore: String, _ run: (PostgresConnection) throws -> [String]) {
         do {
-            let vacuumed = try database.withConnection { try QueueVacuum.run(on: $0) }
-            if !vacuumed.isEmpty {
-                logger.debug("vacuumed queue tables", metadata: ["tables": "\(vacuumed.joined(separator: ","))"])
+            let tables = try database.withConnection(run)
+            if !tables.isEmpty {
+                logger.debug("\(chore): done", metadata: ["tables": "\(tables.joined(separator: ","))"])
             }
         } catch {
-            logger.debug("vacuuming queue tables failed; it runs again in a moment", metadata: ["error": "\(error)"])
+            logger.debug("\(chore): failed; it runs again in a moment", metadata: ["error": "\(error)"])
         }
     }
 
