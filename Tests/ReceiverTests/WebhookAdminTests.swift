@@ -367,6 +367,41 @@ import Testing
         }
     }
 
+    /// Failed deliveries among many succeeded ones are found by their own index (migration
+    /// 0008), not by reading every delivery of the endpoint newest first; in the plan made for
+    /// any values too, as a prepared statement's plan becomes after a few executions.
+    @Test func theFailedFilterReadsTheFailedDeliveriesIndex() throws {
+        try Self.run { server in
+            _ = try server.adminTurnUp("acme")
+            let (id, _) = try Self.create(server)
+            let fixture = try WebhookDeliveryFixture(server: server, clientId: "acme", endpointId: id)
+            let failed = try fixture.add(status: "failed", attempts: [(500, "HTTP 500", -60)])
+            try server.pool.withConnection { connection in
+                try connection.simpleExecute("""
+                    INSERT INTO webhook_deliveries (client_id, endpoint_id, event_id, event_type, record_id, occurred_at, body, status, finished_at)
+                    SELECT 'acme', '\(fixture.endpointId.lowercasedString)', gen_random_uuid(), 'prospect.created', gen_random_uuid(), now(), '{}',
+                           'succeeded', now()
+                    FROM generate_series(1, 20000);
+                    ANALYZE webhook_deliveries
+                    """)
+            }
+            let base = "/clients/acme/webhook-endpoints/\(id)/deliveries"
+            let onlyFailed = try server.admin("GET", base + "?status=failed")
+            #expect(onlyFailed.itemValues("eventId") == [.string(failed)], "\(onlyFailed)")
+            for mode in ["force_custom_plan", "force_generic_plan"] {
+                let plan = try server.pool.withConnection { connection in
+                    try connection.transaction { connection in
+                        try connection.execute("SET LOCAL plan_cache_mode = \(unescaped: mode)")
+                        let statement = WebhookDeliveryLog.listStatement(
+                            endpointId: fixture.endpointId, clientId: "acme", status: .failed, eventId: nil, after: nil, limit: 51)
+                        return try connection.query("EXPLAIN \(statement)").map { try $0.decode(0, as: String.self) }.joined(separator: "\n")
+                    }
+                }
+                #expect(plan.contains("webhook_deliveries_failed"), "\(mode):\n\(plan)")
+            }
+        }
+    }
+
     @Test func resendMakesOneDeliveryDueNowWithTheScheduleFromTheStart() throws {
         try Self.run { server in
             _ = try server.adminTurnUp("acme")
