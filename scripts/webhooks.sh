@@ -140,7 +140,10 @@ python3 scripts/webhooks.py produce --target "127.0.0.1:$port_b" --user "$user" 
 producer=$!
 sleep 8
 new=$(new_secret)
-printf 'old=%s\nnew=%s\n' "$old" "$new" >"$work/secrets"
+# Replaced in one rename: the receiver reads the file on every delivery, and one read
+# between a truncation and the write found no secret at all (a 401 for a good signature).
+printf 'old=%s\nnew=%s\n' "$old" "$new" >"$work/secrets.next"
+mv "$work/secrets.next" "$work/secrets"
 db "UPDATE webhook_endpoints SET previous_secret = secret, secret = '$new', previous_secret_expires_at = now() + interval '24 hours'"
 rotated_at=$(date +%s)
 sleep 7
