@@ -20,18 +20,15 @@ package enum QueueVacuum {
     /// Dead rows below which a table is left to autovacuum: walking this many dead index
     /// entries costs a claim little, and vacuuming more often would cost more.
     static let minimumDead = 10_000
-    /// The advisory lock that makes one instance at a time look (a session lock: VACUUM
-    /// cannot run in a transaction).
-    static let lockKey: Int64 = 0x636F_6E6E_7661_6375  // "connvacu"
 
     /// Vacuums the queue tables of the current schema past their threshold; returns their
-    /// names. Skips when another instance is at it, and a table another vacuum (autovacuum)
-    /// holds already.
+    /// names. A table another vacuum holds (autovacuum, another instance's run) is skipped,
+    /// not waited for (`SKIP_LOCKED`). No lock of its own makes instances take turns: VACUUM
+    /// cannot run in a transaction, and a session's advisory lock would stay behind on
+    /// whichever server connection a pooler in transaction mode (README, "Deployment") gave
+    /// its statement; two instances seeing the same dead rows at once cost one vacuum that
+    /// finds little to do.
     package static func run(minimumDead: Int = minimumDead, on connection: PostgresConnection) throws -> [String] {
-        guard try connection.query("SELECT pg_try_advisory_lock(\(lockKey)) AS locked")[0].decode("locked", as: Bool.self) else {
-            return []
-        }
-        defer { _ = try? connection.query("SELECT pg_advisory_unlock(\(lockKey))") }
         let due = try connection.query("""
             SELECT s.relname FROM pg_stat_user_tables s
             JOIN pg_class c ON c.oid = s.relid
