@@ -216,6 +216,26 @@ import Testing
         }
     }
 
+    /// A changed URL's address is checked (outside the change's transaction, which then runs
+    /// again): a private one is refused and changes nothing, a public one is stored.
+    @Test func aChangedURLIsCheckedLikeANewOne() throws {
+        try Self.run(allowPrivate: false) { server in
+            _ = try server.adminTurnUp("acme")
+            let (id, _) = try Self.create(server, "acme", #"{"url": "https://93.184.215.14/hook"}"#)
+            let path = "/clients/acme/webhook-endpoints/\(id)"
+            let refused = try server.admin("PATCH", path, json: #"{"url": "http://10.1.2.3/hook", "description": "moved"}"#)
+            #expect(refused.status == 422, "\(refused)")
+            #expect(refused.errorFields == ["url"])
+            let unchanged = try server.admin("GET", path)
+            #expect(unchanged.string("url") == "https://93.184.215.14/hook" && unchanged.value("description") == .null)
+            #expect(try server.admin("PATCH", path, json: #"{"description": "CRM"}"#).status == 200, "no URL, no check")
+            let moved = try server.admin("PATCH", path, json: #"{"url": "https://93.184.215.15/hook"}"#)
+            #expect(moved.status == 200, "\(moved)")
+            #expect(moved.string("url") == "https://93.184.215.15/hook" && moved.string("description") == "CRM")
+            #expect(try Self.auditText(server).actions == ["client.create", "webhook.create", "webhook.update", "webhook.update"])
+        }
+    }
+
     @Test func badChangesAndQueriesAreProblemsAndUnknownIdsAre404() throws {
         try Self.run { server in
             _ = try server.adminTurnUp("acme")

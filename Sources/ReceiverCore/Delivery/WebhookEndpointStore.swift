@@ -95,8 +95,42 @@ public enum WebhookEndpointStore {
     /// makes every undelivered delivery due now, with its retry schedule from the start:
     /// the pending ones, and those whose schedule ran out during the failing period that
     /// ended in the endpoint being disabled. Nothing changed: nothing written.
+    ///
+    /// A new URL's address is checked outside the transaction: resolving a name can take
+    /// seconds, which the client's lock and the endpoint's row must not be held for. The
+    /// transaction stops at a URL not checked yet, the URL is checked, and the transaction
+    /// runs again (`makeChanges` is called once per run).
     public static func update(
         _ id: UUID, clientId: String, allowPrivateAddresses: Bool, by audit: AuditContext, on connection: PostgresConnection,
+        _ makeChanges: (WebhookEndpoint) throws -> WebhookEndpointInput
+    ) throws -> WebhookEndpoint {
+        var addresses: NewAddresses = allowPrivateAddresses ? .any : .checked(nil)
+        while true {
+            do {
+                return try update(id, clientId: clientId, addresses: addresses, by: audit, on: connection, makeChanges)
+            } catch let unchecked as UncheckedURL {
+                try WebhookEndpointInput.checkAddress(of: unchecked.url, allowPrivateAddresses: false)
+                addresses = .checked(unchecked.url)
+            }
+        }
+    }
+
+    /// Which new URL a run of `update`'s transaction may store.
+    private enum NewAddresses {
+        /// Any: the server allows every address.
+        case any
+        /// Only this one, whose address was checked (none yet: nil).
+        case checked(String?)
+    }
+
+    /// A new URL whose address must be checked before the update can go on.
+    private struct UncheckedURL: Error {
+        var url: String
+    }
+
+    /// One run of `update`'s transaction.
+    private static func update(
+        _ id: UUID, clientId: String, addresses: NewAddresses, by audit: AuditContext, on connection: PostgresConnection,
         _ makeChanges: (WebhookEndpoint) throws -> WebhookEndpointInput
     ) throws -> WebhookEndpoint {
         try connection.transaction { connection in
@@ -118,8 +152,8 @@ public enum WebhookEndpointStore {
             note("enabled", .bool(current.enabled), .bool(wanted.enabled))
             note("rateLimit", current.rateLimit.map { .number(Double($0)) } ?? .null, wanted.rateLimit.map { .number(Double($0)) } ?? .null)
             guard !changes.isEmpty else { return current }
-            if wanted.url != current.url {
-                try WebhookEndpointInput.checkAddress(of: wanted.url, allowPrivateAddresses: allowPrivateAddresses)
+            if wanted.url != current.url, case .checked(let checked) = addresses, checked != wanted.url {
+                throw UncheckedURL(url: wanted.url)
             }
             if wanted.clubIds != current.clubIds { try requireClubs(wanted.clubIds, of: clientId, on: connection) }
             let reenabled = wanted.enabled && !current.enabled
