@@ -88,6 +88,49 @@ import Testing
         }
     }
 
+    /// A commit wakes a pass only while some endpoint is enabled: without one, saves cost no
+    /// pass each, and the poll still finds what comes.
+    @Test func commitsWakeAPassOnlyWhileSomeEndpointIsEnabled() throws {
+        func passes(afterWaking engine: WebhookDeliveryEngine) -> Int {
+            let before = engine.passes
+            for _ in 0..<20 {
+                engine.wake()
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+            return engine.passes - before
+        }
+        func firstPass(_ engine: WebhookDeliveryEngine) {
+            let deadline = Date().addingTimeInterval(10)
+            while engine.passes == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+        }
+        let slowPoll = Self.settings { $0.pollInterval = .seconds(30) }
+        try TestServer.run { server in
+            _ = try server.turnUp("acme")
+            try Self.withEngine(server, slowPoll) { engine in
+                firstPass(engine)
+                #expect(passes(afterWaking: engine) == 0, "no endpoint: nothing to wake for")
+            }
+            let receiver = try WebhookReceiver()
+            let created = try Self.endpoint(server, #"{"url": "\#(receiver.url())"}"#)
+            try Self.withEngine(server, slowPoll) { engine in
+                firstPass(engine)
+                #expect(passes(afterWaking: engine) >= 10, "an enabled endpoint: each wake runs a pass")
+            }
+            try server.pool.withConnection { connection in
+                _ = try WebhookEndpointStore.update(created.endpoint.id, clientId: "acme", allowPrivateAddresses: true,
+                                                    by: AuditContext(actor: "test"), on: connection) { current in
+                    var input = WebhookEndpointInput(url: current.url)
+                    input.enabled = false
+                    return input
+                }
+            }
+            try Self.withEngine(server, slowPoll) { engine in
+                firstPass(engine)
+                #expect(passes(afterWaking: engine) == 0, "only a disabled endpoint: nothing to send at once")
+            }
+        }
+    }
+
     @Test func filtersChooseTypesAndClubsAndThePositionMovesPastTheRest() throws {
         try TestServer.run { server in
             let acme = try server.turnUp("acme")
