@@ -41,4 +41,22 @@ struct QueryCompositionTests {
             }
         }
     }
+
+    /// Each column's literal is written as rows are appended: every awkward value
+    /// comes back as it went in, through `unnest` and through `array(_:)` alike.
+    @Test func columnsCarryEveryAwkwardValueUnchanged() throws {
+        let values: [String?] = [
+            "plain", "", nil, "NULL", "null", "a,b", "{braces}", "\"quoted\"", "back\\slash", "\\\"", " spaced ",
+            "tab\tnew\nline", "é ü 名前 🏊", #"{"json":"with \"escapes\" and \\ too","n":[1,2]}"#,
+        ]
+        try TestDatabase.withConnection { connection throws in
+            var columns = PostgresColumns(["n", "value"])
+            for (index, value) in values.enumerated() { columns.append([PostgresBinding(index), PostgresBinding(value)]) }
+            #expect(columns.count == values.count)
+            let rows = try connection.query("SELECT r.n, r.value FROM \(rows: columns, as: "r") ORDER BY r.n")
+            #expect(try rows.map { try $0.decode("value", as: String?.self) } == values)
+            let again = try connection.query("SELECT \(columns.array("value"))::text[] AS a").first!.decode("a", as: [String?].self)
+            #expect(again == values)
+        }
+    }
 }

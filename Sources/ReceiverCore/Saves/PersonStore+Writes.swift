@@ -18,6 +18,8 @@ extension PersonStore {
         /// The record a new one comes from, written to `Record.linkColumn` (a member's prospect).
         var linked: UUID?
         var record: Record
+        /// `record` as JSON, serialized once: its event's data and the save's answer.
+        var json: [UInt8]
 
         /// `staffOwnerId` is what the database finds for the input's staff owner
         /// email, and `clock` the transaction's: the record is then exactly what
@@ -26,11 +28,12 @@ extension PersonStore {
              at clock: TransactionClock, staffOwnerId: UUID?) throws {
             (self.clientId, self.input, self.current, self.linked) = (clientId, input, current, linked)
             record = try Record(written: input, id: id, over: current, linked: linked, at: clock, staffOwnerId: staffOwnerId)
+            json = JSONWriter.serialize(.object(record.json))
         }
 
         var event: NewEvent {
             NewEvent(type: "\(Record.eventPrefix).\(current == nil ? "created" : "updated")", clientId: clientId,
-                     clubId: input.person.clubId, recordId: record.id, version: record.version, data: record.json)
+                     clubId: input.person.clubId, recordId: record.id, version: record.version, serializedData: json)
         }
     }
 
