@@ -131,7 +131,7 @@ public struct PostgresColumns: Sendable {
     }
 
     /// One array per column, each typed after its values.
-    var bindings: [PostgresBinding] {
+    public var bindings: [PostgresBinding] {
         names.indices.map(binding)
     }
 }
