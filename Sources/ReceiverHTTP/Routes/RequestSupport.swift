@@ -31,6 +31,8 @@ enum RequestSupport {
 
     /// `application/json; charset=utf-8` → `application/json` (RFC 9110 §8.3.1: case-insensitive).
     static func mediaType(_ contentType: String) -> String {
+        // What nearly every request sends, as it is: no splitting, trimming or lowercasing.
+        if contentType == "application/json" { return contentType }
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return String(base).trimmingOptionalWhitespace().lowercased()
     }
