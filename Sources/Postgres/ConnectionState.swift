@@ -53,6 +53,20 @@ struct ConnectionState: ~Copyable {
     struct PreparedKey: Hashable {
         let sql: String
         let types: [Oid]
+
+        /// Hashes the text's length and its ends, not all of it: a batch's statements
+        /// are kilobytes long and looked up at every execution, and statements that
+        /// differ only in their middle are rare. Equality still compares all of it.
+        func hash(into hasher: inout Hasher) {
+            hasher.combine(types)
+            let utf8 = sql.utf8
+            hasher.combine(utf8.count)
+            let hashed: Void? = utf8.withContiguousStorageIfAvailable { bytes in
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.prefix(64))))
+                hasher.combine(bytes: UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: bytes.suffix(64))))
+            }
+            if hashed == nil { hasher.combine(sql) }
+        }
     }
 
     init(configuration: PostgresConfiguration, logger: Logger) throws(PostgresError) {

@@ -58,20 +58,40 @@ enum PostgresArrayLiteral {
         var literal: [UInt8] = [UInt8(ascii: "{")]
         literal.reserveCapacity(elements.reduce(2) { $0 + ($1?.utf8.count ?? 4) + 3 })
         for (index, element) in elements.enumerated() {
-            if index > 0 { literal.append(UInt8(ascii: ",")) }
-            guard let element else {
-                literal.append(contentsOf: "NULL".utf8)
-                continue
-            }
-            literal.append(UInt8(ascii: "\""))
-            for byte in element.utf8 {
-                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { literal.append(UInt8(ascii: "\\")) }
-                literal.append(byte)
-            }
-            literal.append(UInt8(ascii: "\""))
+            append(element, to: &literal, first: index == 0)
         }
-        literal.append(UInt8(ascii: "}"))
-        return String(decoding: literal, as: UTF8.self)
+        return closing(literal)
+    }
+
+    /// Appends `element` (nil: NULL) to a literal begun with `{`, after a comma
+    /// unless it is the `first` element.
+    static func append(_ element: String?, to literal: inout [UInt8], first: Bool) {
+        if !first { literal.append(UInt8(ascii: ",")) }
+        guard var element else {
+            literal.append(contentsOf: "NULL".utf8)
+            return
+        }
+        literal.append(UInt8(ascii: "\""))
+        element.withUTF8 { bytes in
+            // Copied in runs between the bytes that need a backslash.
+            var start = 0
+            for index in bytes.indices where bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "\\") {
+                literal.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                literal.append(UInt8(ascii: "\\"))
+                start = index
+            }
+            literal.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
+        literal.append(UInt8(ascii: "\""))
+    }
+
+    /// The text of a literal begun with `{` and its elements: closed with `}`.
+    static func closing(_ literal: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: literal.count + 1) { buffer in
+            _ = buffer.initialize(from: literal)
+            buffer[literal.count] = UInt8(ascii: "}")
+            return literal.count + 1
+        }
     }
 
     /// Parses an array's text output into its elements (nil for NULL). Accepts the

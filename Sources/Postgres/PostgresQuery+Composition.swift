@@ -89,44 +89,49 @@ extension PostgresQuery {
 /// The SQL text, and so its prepared statement, is the same for any number of
 /// rows; PostgreSQL takes text arrays apart for much less than the same rows as
 /// JSON, which it lexes twice and looks up by key.
+///
+/// Each column's array literal is written as its rows are appended, so a row's
+/// values are copied once, straight into the bytes that are sent.
 public struct PostgresColumns: Sendable {
     public let names: [String]
     private var types: [PostgresDataType]
-    private var columns: [[String?]]
+    /// Each column's array literal so far: `{` and its elements, without the closing `}`.
+    private var literals: [[UInt8]]
+    /// How many rows have been appended.
+    public private(set) var count = 0
 
     public init(_ names: [String]) {
         self.names = names
         types = [PostgresDataType](repeating: .unspecified, count: names.count)
-        columns = [[String?]](repeating: [], count: names.count)
+        literals = [[UInt8]](repeating: [UInt8(ascii: "{")], count: names.count)
     }
-
-    /// How many rows have been appended.
-    public var count: Int { columns.first?.count ?? 0 }
 
     /// A row: one value per column, in the order of `names`.
     public mutating func append(_ row: [PostgresBinding]) {
         precondition(row.count == names.count, "a row has one value per column")
-        for (index, value) in row.enumerated() {
+        for index in row.indices {
+            let value = row[index]
             if value.dataType != .unspecified { types[index] = value.dataType }
-            columns[index].append(value.text)
+            PostgresArrayLiteral.append(value.text, to: &literals[index], first: count == 0)
         }
+        count += 1
     }
 
     /// The column `name` as one bound array (to name the rows' keys again, as in `= ANY(…)`).
     public func array(_ name: String) -> PostgresBinding {
         guard let index = names.firstIndex(of: name) else { preconditionFailure("no column \(name)") }
-        return Self.array(columns[index], of: types[index], name: name)
+        return binding(index)
     }
 
-    private static func array(_ column: [String?], of type: PostgresDataType, name: String) -> PostgresBinding {
-        guard let binding = PostgresBinding.array(column, of: type) else {
-            preconditionFailure("column \(name) is of type \(type), which has no array type named here")
+    private func binding(_ index: Int) -> PostgresBinding {
+        guard let arrayType = types[index].arrayType else {
+            preconditionFailure("column \(names[index]) is of type \(types[index]), which has no array type named here")
         }
-        return binding
+        return PostgresBinding(text: PostgresArrayLiteral.closing(literals[index]), dataType: arrayType)
     }
 
     /// One array per column, each typed after its values.
-    var bindings: [PostgresBinding] {
-        names.indices.map { Self.array(columns[$0], of: types[$0], name: names[$0]) }
+    public var bindings: [PostgresBinding] {
+        names.indices.map(binding)
     }
 }

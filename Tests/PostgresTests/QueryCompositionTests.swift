@@ -41,4 +41,46 @@ struct QueryCompositionTests {
             }
         }
     }
+
+    /// Each column's literal is written as rows are appended: every awkward value
+    /// comes back as it went in, through `unnest` and through `array(_:)` alike.
+    @Test func columnsCarryEveryAwkwardValueUnchanged() throws {
+        let values: [String?] = [
+            "plain", "", nil, "NULL", "null", "a,b", "{braces}", "\"quoted\"", "back\\slash", "\\\"", " spaced ",
+            "tab\tnew\nline", "é ü 名前 🏊", #"{"json":"with \"escapes\" and \\ too","n":[1,2]}"#,
+        ]
+        try TestDatabase.withConnection { connection throws in
+            var columns = PostgresColumns(["n", "value"])
+            for (index, value) in values.enumerated() { columns.append([PostgresBinding(index), PostgresBinding(value)]) }
+            #expect(columns.count == values.count)
+            let rows = try connection.query("SELECT r.n, r.value FROM \(rows: columns, as: "r") ORDER BY r.n")
+            #expect(try rows.map { try $0.decode("value", as: String?.self) } == values)
+            let again = try connection.query("SELECT \(columns.array("value"))::text[] AS a").first!.decode("a", as: [String?].self)
+            #expect(again == values)
+        }
+    }
+
+    /// A shape's text is composed once; later statements of the shape bind their
+    /// own values to it and run as a fresh composition would.
+    @Test func aShapesTextIsComposedOnceAndBindsEachStatementsValues() throws {
+        let texts = PostgresStatementTexts()
+        var compositions = 0
+        func statement(_ names: [String], minimum: Int) -> PostgresQuery {
+            var rows = PostgresColumns(["n", "name"])
+            for (index, name) in names.enumerated() { rows.append([PostgresBinding(index), PostgresBinding(name)]) }
+            return texts.query("names", bindings: [PostgresBinding(minimum)] + rows.bindings) {
+                compositions += 1
+                return "SELECT r.name FROM (SELECT \(minimum) AS minimum) m, \(rows: rows, as: "r") WHERE r.n >= m.minimum ORDER BY r.n"
+            }
+        }
+        try TestDatabase.withConnection { connection throws in
+            let first = statement(["a", "b", "c"], minimum: 1)
+            let second = statement(["x", "y"], minimum: 0)
+            #expect(compositions == 1)
+            #expect(texts.count == 1)
+            #expect(first.sql == second.sql)
+            #expect(try connection.query(first).map { try $0.decode("name", as: String.self) } == ["b", "c"])
+            #expect(try connection.query(second).map { try $0.decode("name", as: String.self) } == ["x", "y"])
+        }
+    }
 }

@@ -33,12 +33,12 @@ import Testing
     static func summary<Record>(_ outcome: SaveOutcome<Record>) -> String {
         switch outcome {
         case .failed(let error): return "failure \(Problem(error).status.code)"
-        case .saved(let record, let created): return "\(created ? 201 : 200) v\(record.version)"
+        case .saved(let record, let created, _): return "\(created ? 201 : 200) v\(record.version)"
         }
     }
 
     static func id<Record>(_ outcome: SaveOutcome<Record>) -> String? {
-        guard case .saved(let record, _) = outcome else { return nil }
+        guard case .saved(let record, _, _) = outcome else { return nil }
         return record.id.lowercasedString
     }
 
@@ -130,7 +130,7 @@ import Testing
             #expect(members.map(Self.summary) == ["201 v1", "200 v2"])
 
             func check<Record>(_ path: String, _ outcome: SaveOutcome<Record>, json: (Record) -> JSONObject) throws {
-                guard case .saved(let record, _) = outcome else { Issue.record("\(path): \(outcome)"); return }
+                guard case .saved(let record, _, _) = outcome else { Issue.record("\(path): \(outcome)"); return }
                 let stored = try server.request("GET", "\(path)/\(record.id.lowercasedString)", auth: acme)
                 #expect(stored.status == 200)
                 #expect(String(decoding: JSONWriter.serialize(.object(json(record))), as: UTF8.self) == stored.body)
@@ -139,7 +139,7 @@ import Testing
             for outcome in prospects { try check("/v1/prospects", outcome, json: \.json) }
             for outcome in members { try check("/v1/members", outcome, json: \.json) }
             let answers = prospects.compactMap { outcome -> JSONObject? in
-                guard case .saved(let record, _) = outcome else { return nil }
+                guard case .saved(let record, _, _) = outcome else { return nil }
                 return record.json
             }
             #expect(answers[0]["staffOwnerId"]?.stringValue != nil && answers[1]["staffOwnerId"] == .null)

@@ -10,7 +10,7 @@ package enum EventLog {
         for event in events {
             rows.append([PostgresBinding(event.recordId), PostgresBinding(event.id), PostgresBinding(event.type),
                          PostgresBinding(event.clubId), PostgresBinding(event.version),
-                         PostgresBinding(String(decoding: JSONWriter.serialize(.object(event.data)), as: UTF8.self))])
+                         PostgresBinding(text: String(decoding: event.data, as: UTF8.self), dataType: .text)])
         }
         return rows
     }

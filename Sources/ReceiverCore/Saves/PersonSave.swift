@@ -22,8 +22,9 @@ package struct PersonSave<Record: PersonRecord>: Sendable {
 
 /// What became of one save.
 package enum SaveOutcome<Record: PersonRecord>: Sendable {
-    /// Committed, or found unchanged (`created` false, same version): the record as stored.
-    case saved(Record, created: Bool)
+    /// Committed, or found unchanged (`created` false, same version): the record as
+    /// stored, and its JSON serialized (the bytes its event carries, when it was written).
+    case saved(Record, created: Bool, json: [UInt8])
     /// Refused, or not done; nothing was written for it.
     case failed(ReceiverError)
 

@@ -18,6 +18,8 @@ extension PersonStore {
         /// The record a new one comes from, written to `Record.linkColumn` (a member's prospect).
         var linked: UUID?
         var record: Record
+        /// `record` as JSON, serialized once: its event's data and the save's answer.
+        var json: [UInt8]
 
         /// `staffOwnerId` is what the database finds for the input's staff owner
         /// email, and `clock` the transaction's: the record is then exactly what
@@ -26,11 +28,12 @@ extension PersonStore {
              at clock: TransactionClock, staffOwnerId: UUID?) throws {
             (self.clientId, self.input, self.current, self.linked) = (clientId, input, current, linked)
             record = try Record(written: input, id: id, over: current, linked: linked, at: clock, staffOwnerId: staffOwnerId)
+            json = JSONWriter.serialize(.object(record.json))
         }
 
         var event: NewEvent {
             NewEvent(type: "\(Record.eventPrefix).\(current == nil ? "created" : "updated")", clientId: clientId,
-                     clubId: input.person.clubId, recordId: record.id, version: record.version, data: record.json)
+                     clubId: input.person.clubId, recordId: record.id, version: record.version, serializedData: json)
         }
     }
 
@@ -44,11 +47,16 @@ extension PersonStore {
         for write in writes {
             rows.append(try columnValues(write) + (Record.linkColumn == nil ? [] : [PostgresBinding(write.linked)]))
         }
-        let columns = rows.names.joined(separator: ", ")
-        let insert: PostgresQuery = """
-            INSERT INTO \(unescaped: Record.table) AS p (\(unescaped: columns)) SELECT \(unescaped: columns) FROM \(rows: rows, as: "v")
-            """
-        return recording(insert, writes, resolving: resolving, clientIds: rows.array("client_id"))
+        let events = EventLog.rows(writes.map { $0.event })
+        let clientIds = rows.array("client_id")
+        let shape = "\(Record.table).insertAll.\(rows.names.count).\(resolving)"
+        return StatementTexts.shared.query(shape, bindings: rows.bindings + events.bindings + resolution(resolving, clientIds)) {
+            let columns = rows.names.joined(separator: ", ")
+            let insert: PostgresQuery = """
+                INSERT INTO \(unescaped: Record.table) AS p (\(unescaped: columns)) SELECT \(unescaped: columns) FROM \(rows: rows, as: "v")
+                """
+            return recording(insert, events: events, resolving: resolving, clientIds: clientIds)
+        }
     }
 
     /// Writes new inputs over the records of `writes` (each with its `current`),
@@ -61,29 +69,41 @@ extension PersonStore {
         guard let first = writes.first else { return nil }
         var rows = PostgresColumns(try columnNames(first.input))
         for write in writes { rows.append(try columnValues(write)) }
-        let assignments = rows.names.dropFirst(2).map { "\($0) = v.\($0)" }.joined(separator: ", ")
+        let events = EventLog.rows(writes.map { $0.event })
         let clientIds = rows.array("client_id")  // encoded once, bound where the statement names the clients
-        let update: PostgresQuery = """
-            UPDATE \(unescaped: Record.table) p
-              SET \(unescaped: assignments), updated_at = now(), version = p.version + 1, event_xid = \(unescaped: EventLog.nextPosition(of: "p"))
-              FROM \(rows: rows, as: "v")
-              WHERE p.client_id = ANY(\(clientIds)) AND p.id = ANY(\(rows.array("id")))
-                AND p.client_id = v.client_id AND p.id = v.id
-            """
-        return recording(update, writes, resolving: resolving, clientIds: clientIds)
+        let ids = rows.array("id")
+        let shape = "\(Record.table).updateAll.\(rows.names.count).\(resolving)"
+        let bindings = rows.bindings + [clientIds, ids] + events.bindings + resolution(resolving, clientIds)
+        return StatementTexts.shared.query(shape, bindings: bindings) {
+            let assignments = rows.names.dropFirst(2).map { "\($0) = v.\($0)" }.joined(separator: ", ")
+            let update: PostgresQuery = """
+                UPDATE \(unescaped: Record.table) p
+                  SET \(unescaped: assignments), updated_at = now(), version = p.version + 1, event_xid = \(unescaped: EventLog.nextPosition(of: "p"))
+                  FROM \(rows: rows, as: "v")
+                  WHERE p.client_id = ANY(\(clientIds)) AND p.id = ANY(\(ids))
+                    AND p.client_id = v.client_id AND p.id = v.id
+                """
+            return recording(update, events: events, resolving: resolving, clientIds: clientIds)
+        }
     }
 
     /// `write` (an INSERT or UPDATE of the table aliased `p`), the events of its
     /// records, and with `resolving` their open sync errors resolved: one
-    /// statement, returning how many records it wrote.
-    private static func recording(_ write: PostgresQuery, _ writes: [Write], resolving: Bool, clientIds: PostgresBinding) -> PostgresQuery {
+    /// statement, returning how many records it wrote. It binds the write's
+    /// values, then the events', then `resolution(resolving, clientIds)`.
+    private static func recording(_ write: PostgresQuery, events: PostgresColumns, resolving: Bool, clientIds: PostgresBinding) -> PostgresQuery {
         let resolution: PostgresQuery = resolving
             ? ", resolved AS (\(SyncErrors.resolving(recordsIn: "p", resource: Record.resource, clientIds: clientIds)))" : ""
         return """
             WITH p AS (\(write) RETURNING p.client_id, p.id, p.external_id, p.event_xid),
-                 recorded AS (\(EventLog.inserting(rowsOf: EventLog.rows(writes.map { $0.event }), from: "p w")))\(resolution)
+                 recorded AS (\(EventLog.inserting(rowsOf: events, from: "p w")))\(resolution)
             SELECT count(*) AS written FROM p
             """
+    }
+
+    /// What the sync errors' resolution in `recording` binds.
+    private static func resolution(_ resolving: Bool, _ clientIds: PostgresBinding) -> [PostgresBinding] {
+        resolving ? [clientIds, PostgresBinding(Record.resource.rawValue)] : []
     }
 
     /// The columns a write sets, `client_id` and `id` first.

@@ -138,7 +138,9 @@ package enum PersonStore<Record: PersonRecord> {
                          PostgresBinding((try? save.input.leadSourceReference()) ?? nil), PostgresBinding(save.input.staffOwnerEmail),
                          PostgresBinding(key?.first), PostgresBinding(key?.last), PostgresBinding(key?.email), PostgresBinding(key?.mobile)])
         }
-        return """
+        // `SyncErrors.anyOpen` binds the resource twice, before the rows.
+        let resource = PostgresBinding(Record.resource.rawValue)
+        return StatementTexts.shared.query("\(Record.table).lookUp", bindings: [resource, resource] + rows.bindings) { """
             SELECT i.n, c.password_hash, c.role AS credential_role, cl.status AS client_status, cl.options AS client_options,
                    (SELECT k.enabled FROM clubs k WHERE k.client_id = i.client_id AND k.club_id = i.club_id) AS club_enabled,
                    (i.lead_source_id IS NULL OR EXISTS (SELECT FROM lead_sources s WHERE s.client_id = i.client_id AND s.id = i.lead_source_id))
@@ -161,7 +163,7 @@ package enum PersonStore<Record: PersonRecord> {
                 LIMIT 2
                 FOR UPDATE OF p
             ) f ON true
-            """
+            """ }
     }
 
     /// The rows of `lookUp`: one `Lookup` per save, in order, and the clock of the

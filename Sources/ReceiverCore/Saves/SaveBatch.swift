@@ -189,14 +189,14 @@ package enum SaveBatch<Record: PersonRecord> {
         var outcomes = plan.outcomes
         if insert != nil {
             try Store.check(results.removeFirst(), wrote: plan.inserts.map { $0.write })
-            for (index, write) in plan.inserts { outcomes[index] = .saved(write.record, created: true) }
+            for (index, write) in plan.inserts { outcomes[index] = .saved(write.record, created: true, json: write.json) }
         }
         if update != nil {
             try Store.check(results.removeFirst(), wrote: plan.updates.map { $0.write })
-            for (index, write) in plan.updates { outcomes[index] = .saved(write.record, created: false) }
+            for (index, write) in plan.updates { outcomes[index] = .saved(write.record, created: false, json: write.json) }
         }
         for (index, current) in plan.unchanged {
-            outcomes[index] = .saved(current, created: false)
+            outcomes[index] = .saved(current, created: false, json: JSONWriter.serialize(.object(current.json)))
         }
         return outcomes
     }

@@ -70,15 +70,20 @@ struct PersonRoutes<Record: PersonRecord> {
 
     /// `201 Created` with the record and its `Location`.
     private func created(_ record: Record) -> Response {
-        RequestSupport.record(record.json, version: record.version, status: .created, location: "\(collectionPath)/\(record.id.lowercasedString)")
+        created(record, json: JSONWriter.serialize(.object(record.json)))
+    }
+
+    /// The same, with the record's JSON already serialized.
+    private func created(_ record: Record, json: [UInt8]) -> Response {
+        RequestSupport.record(serialized: json, version: record.version, status: .created, location: "\(collectionPath)/\(record.id.lowercasedString)")
     }
 
     /// The response to a save's outcome; a failed save throws its problem.
     private func answer(_ outcome: SaveOutcome<Record>) throws -> Response {
         var response: Response
         switch outcome {
-        case .saved(let record, created: true): response = created(record)
-        case .saved(let record, created: false): response = RequestSupport.record(record.json, version: record.version)
+        case .saved(let record, created: true, let json): response = created(record, json: json)
+        case .saved(let record, created: false, let json): response = RequestSupport.record(serialized: json, version: record.version)
         case .failed(let error): throw Problem(error)
         }
         response.headerFields[.cacheControl] = "no-store"

@@ -31,6 +31,8 @@ enum RequestSupport {
 
     /// `application/json; charset=utf-8` → `application/json` (RFC 9110 §8.3.1: case-insensitive).
     static func mediaType(_ contentType: String) -> String {
+        // What nearly every request sends, as it is: no splitting, trimming or lowercasing.
+        if contentType == "application/json" { return contentType }
         let base = contentType.split(separator: ";", maxSplits: 1).first ?? ""
         return String(base).trimmingOptionalWhitespace().lowercased()
     }
@@ -90,7 +92,12 @@ enum RequestSupport {
 
     /// A JSON response for one record, with its ETag.
     static func record(_ object: JSONObject, version: Int, status: HTTPResponse.Status = .ok, location: String? = nil) -> Response {
-        var response = Response.json(JSONWriter.serialize(.object(object)), status: status)
+        record(serialized: JSONWriter.serialize(.object(object)), version: version, status: status, location: location)
+    }
+
+    /// The same, for a record whose JSON is serialized already (a save's: the bytes of its event).
+    static func record(serialized json: [UInt8], version: Int, status: HTTPResponse.Status = .ok, location: String? = nil) -> Response {
+        var response = Response.json(json, status: status)
         response.headerFields[.eTag] = "\"\(version)\""
         if let location { response.headerFields[.location] = location }
         return response
