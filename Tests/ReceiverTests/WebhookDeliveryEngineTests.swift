@@ -99,9 +99,11 @@ import Testing
             }
             return engine.passes - before
         }
+        // The first pass, and any a wake starts while it learns whether an endpoint is enabled.
         func firstPass(_ engine: WebhookDeliveryEngine) {
             let deadline = Date().addingTimeInterval(10)
             while engine.passes == 0, Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            Thread.sleep(forTimeInterval: 0.3)
         }
         let slowPoll = Self.settings { $0.pollInterval = .seconds(30) }
         try TestServer.run { server in
