@@ -1,0 +1,24 @@
+import Foundation
+
+/// `GET /v1/prospects` or `/v1/members` as the core takes it: the credential as
+/// presented and the page asked for (its cursor already read: one that is not
+/// ours is refused before).
+package struct PersonListRead: Sendable {
+    package let credential: ClientCredential
+    package let filter: PersonListFilter
+    package let page: Page
+    /// Where the page starts (`after(_:)`).
+    package let after: (micros: Int, id: UUID)?
+
+    package init(credential: ClientCredential, filter: PersonListFilter, page: Page) throws(ReceiverError) {
+        (self.credential, self.filter, self.page) = (credential, filter, page)
+        after = try Self.after(page)
+    }
+
+    /// The `updatedMicros` and id of the cursor's record, after which the page starts.
+    package static func after(_ page: Page) throws(ReceiverError) -> (micros: Int, id: UUID)? {
+        guard let key = page.after else { return nil }
+        guard let micros = Int(key[0]), let id = UUID(uuidString: key[1]) else { throw .foreignCursor }
+        return (micros, id)
+    }
+}
