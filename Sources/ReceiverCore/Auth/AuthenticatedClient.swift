@@ -32,9 +32,12 @@ public struct ClientCredential: Sendable {
     /// The longest username looked up; longer ones cannot have been issued.
     package static let maximumUsernameLength = 200
 
-    /// nil when the username cannot name a client (no `.`, or too long).
+    /// nil when the username cannot name a client (no `.`, too long, or with a NUL
+    /// byte, which no issued username has and no statement can carry).
     public init?(username: String, password: String) {
-        guard username.utf8.count <= Self.maximumUsernameLength, let clientId = Self.clientId(fromUsername: username) else { return nil }
+        guard username.utf8.count <= Self.maximumUsernameLength, !username.utf8.contains(0),
+              let clientId = Self.clientId(fromUsername: username)
+        else { return nil }
         (self.username, self.password, self.clientId) = (username, password, clientId)
     }
 
