@@ -6,8 +6,9 @@ import Testing
 @testable import ReceiverHTTP
 
 /// `GET /v1/prospects` and `/v1/members` answered by lanes (`PersonListReads`):
-/// each page one statement with its credential's check, a batch's pages in one
-/// pipeline, each decided on its own credential.
+/// the pages of a batch with the same filters in one statement, with each one's
+/// credential check, the batch's statements in one pipeline, each page decided
+/// on its own credential.
 @Suite struct PersonListReadTests {
     static func prospect(_ externalId: String, club: String = "club-1") -> String {
         #"{"clubId": "\#(club)", "externalId": "\#(externalId)", "firstName": "Zoë", "lastName": "Ng"}"#
@@ -39,6 +40,8 @@ import Testing
                 try read(acme, PersonListFilter(updatedSince: Date(timeIntervalSince1970: -1e12))),  // 5: a time the server refuses
                 try read(acme, limit: 1),                                                     // 6: one, and one more to tell a next page
                 try read(beta, PersonListFilter(externalId: "a-1")),                          // 7: acme's external id: nothing of beta's
+                try read(beta, PersonListFilter(updatedSince: Date(timeIntervalSince1970: 0))),  // 8: 5's statement, which fails: read again alone
+                try read(acme, PersonListFilter(externalId: "a-3")),                          // 9: 7's statement, acme's
             ]
             let outcomes = try server.pool.withConnection { try PersonListReads<Prospect>.run(reads, on: $0) }
             #expect(outcomes.count == reads.count)
@@ -56,6 +59,9 @@ import Testing
             #expect(refused.kind == .server)
             #expect(try ids(6) == ["a-1", "a-2"])
             #expect(try ids(7) == [])
+            #expect(try outcomes[8].get().client.get().clientId == "beta")
+            #expect(try ids(8) == ["b-1"])
+            #expect(try ids(9) == ["a-3"])
         }
     }
 
