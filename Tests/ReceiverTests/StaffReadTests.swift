@@ -153,6 +153,30 @@ import Testing
         }
     }
 
+    /// Without lanes (`--save-lanes 0`) the same reads run on a worker each, alone,
+    /// with the same answers.
+    @Test func withoutLanesTheSameReadsAnswerTheSame() throws {
+        try TestServer.run(service: ReceiverService.Configuration(saveLanes: 0)) { server in
+            let acme = try server.turnUp("acme")
+            let beta = try server.turnUp("beta")
+            try Self.addStaff(server)
+            #expect(try server.request("POST", "/v1/prospects", json: PersonListReadTests.prospect("a-1"), auth: acme).status == 201)
+            let wrong = APICredentials(username: acme.username, password: "wrong")
+            let reads = [
+                ExpectedListRead(credentials: acme, path: "/v1/staff?email=same@example.com", status: 200, values: ["Acme"]),
+                ExpectedListRead(credentials: beta, path: "/v1/staff?email=same@example.com", status: 200, values: ["Beta"]),
+                ExpectedListRead(credentials: acme, path: "/v1/staff", status: 200, values: ["Acme2", "Acme"]),
+                ExpectedListRead(credentials: wrong, path: "/v1/staff", status: 401, values: []),
+                ExpectedListRead(credentials: acme, path: "/v1/staff?limit=0", status: 400, values: []),
+                ExpectedListRead(credentials: acme, path: "/v1/prospects", status: 200, values: ["a-1"]),
+                ExpectedListRead(credentials: beta, path: "/v1/prospects", status: 200, values: []),
+                ExpectedListRead(credentials: acme, path: "/v1/prospects?cursor=not-a-cursor", status: 400, values: []),
+            ]
+            #expect(try server.readConcurrently(reads.filter { $0.path.hasPrefix("/v1/staff") }, field: "firstName", threads: 2, rounds: 5) == 0)
+            #expect(try server.readConcurrently(reads.filter { $0.path.hasPrefix("/v1/prospects") }, field: "externalId", threads: 2, rounds: 3) == 0)
+        }
+    }
+
     @Test func anUnreachableDatabaseIs503() throws {
         let unreachable = try PostgresConfiguration(url: "host=127.0.0.1 port=9 dbname=none user=none", connectTimeout: .seconds(1))
         try TestServer.run(database: unreachable) { server in
