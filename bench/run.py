@@ -339,6 +339,10 @@ class Client:
             f.write("\n".join(staff_paths) + "\n")
         with open(self.prospect_file, "w") as f:
             f.write("\n".join(prospect_paths) + "\n")
+        # A list page as a Connector finds a record by its own id: one item, by an index.
+        self.list_file = os.path.join(workdir, "list-paths")
+        with open(self.list_file, "w") as f:
+            f.write("\n".join(f"/v1/prospects?externalId=repeat-{n}" for n in range(1, PROSPECTS + 1)) + "\n")
 
 
 # The change feed ------------------------------------------------------------
@@ -664,7 +668,7 @@ def feed_waiters(pid, port, authorization, database_url, count, beside=None, wai
     return result
 
 
-WORKLOADS = ["healthz", "upsert-new", "upsert-repeat", "get-prospect", "get-staff",
+WORKLOADS = ["healthz", "upsert-new", "upsert-repeat", "get-prospect", "get-staff", "list-prospects",
              "feed-read", "feed-latency", "feed-waiters", "webhook-throughput", "webhook-latency"]
 FEED_WORKLOADS = {"feed-read", "feed-latency", "feed-waiters", "upsert-event-sql"}
 WEBHOOK_WORKLOADS = {"webhook-throughput", "webhook-latency"}
@@ -788,6 +792,9 @@ def main():
         if "get-staff" in chosen:
             runs.append(("GET /v1/staff?email=", "connector-receiver",
                          lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.staff_file))))
+        if "list-prospects" in chosen:
+            runs.append(("GET /v1/prospects?externalId=", "connector-receiver",
+                         lambda r: run_wrk(base, args.seconds, args.clients, script="get.lua", script_args=(auth, client.list_file))))
         if feed_client:
             runs.append((FEED_READ, "connector-receiver", lambda r: read_feed(receiver_port, *feed_client)))
 
@@ -883,6 +890,8 @@ def main():
               "GET /v1/prospects/{id}, connector-receiver / pgbench prepared SELECT", 0.5)
         ratio(("GET /v1/staff?email=", receiver_name), ("primary-key SELECT", "pgbench"),
               "GET /v1/staff?email=, connector-receiver / pgbench prepared SELECT", 0.5)
+        ratio(("GET /v1/prospects?externalId=", receiver_name), ("primary-key SELECT", "pgbench"),
+              "GET /v1/prospects?externalId=, connector-receiver / pgbench prepared SELECT", 0.5)
         if ("durable upsert + its event", "pgbench") in results:
             ratios = [a["rps"] / b["rps"] for a, b in zip(results[("durable upsert + its event", "pgbench")],
                                                          results[("durable upsert", "pgbench")])]

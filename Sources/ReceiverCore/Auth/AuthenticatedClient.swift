@@ -32,9 +32,12 @@ public struct ClientCredential: Sendable {
     /// The longest username looked up; longer ones cannot have been issued.
     package static let maximumUsernameLength = 200
 
-    /// nil when the username cannot name a client (no `.`, or too long).
+    /// nil when the username cannot name a client (no `.`, too long, or with a NUL
+    /// byte, which no issued username has and no statement can carry).
     public init?(username: String, password: String) {
-        guard username.utf8.count <= Self.maximumUsernameLength, let clientId = Self.clientId(fromUsername: username) else { return nil }
+        guard username.utf8.count <= Self.maximumUsernameLength, !username.utf8.contains(0),
+              let clientId = Self.clientId(fromUsername: username)
+        else { return nil }
         (self.username, self.password, self.clientId) = (username, password, clientId)
     }
 
@@ -57,9 +60,17 @@ public enum ClientAuthenticator {
         let rows = try connection.query("""
             SELECT \(unescaped: storedCredentialColumns)
             FROM credentials c JOIN clients cl ON cl.client_id = c.client_id
-            WHERE c.client_id = \(credential.clientId) AND c.username = \(credential.username) AND c.revoked_at IS NULL
+            WHERE \(storedCredential(clientId: "\(credential.clientId)", username: "\(credential.username)"))
             """)
         return try client(credential, stored: rows.first)
+    }
+
+    /// Which row of `credentials c` a credential presented as `clientId` and
+    /// `username` is (bound values, or columns of a batch's rows): its client's,
+    /// under that username, not revoked. The one place that says so, for every
+    /// statement that looks a credential up (alone, or beside the reads it allows).
+    package static func storedCredential(clientId: PostgresQuery, username: PostgresQuery) -> PostgresQuery {
+        "c.client_id = \(clientId) AND c.username = \(username) AND c.revoked_at IS NULL"
     }
 
     /// What `client(_:stored:)` reads of the stored credential (`credentials c`) and

@@ -37,41 +37,18 @@ package struct PersonReadResult<Record: PersonRecord>: Sendable {
 /// and a record is handed out only to a read whose credential passes.
 package enum PersonReads<Record: PersonRecord> {
     package static func run(_ reads: [PersonRead], on connection: PostgresConnection) throws -> [PersonReadResult<Record>] {
-        let rows = try connection.query(statement(reads))
-        var stored = [PostgresRow?](repeating: nil, count: reads.count)
-        for row in rows {
-            stored[try row.decode("n", as: Int.self)] = row
-        }
-        return try reads.indices.map { index in
-            let read = reads[index]
-            let row = stored[index]
-            let client: Result<AuthenticatedClient, ReceiverError>
-            do {
-                client = .success(try ClientAuthenticator.client(read.credential, stored: row))
-            } catch let error as ReceiverError {
-                client = .failure(error)
-            }  // any other error (a row that does not decode) is thrown, as `authenticate` throws it
-            let found = try row.flatMap { row in try row.decode("id", as: UUID?.self) == nil ? nil : try Record(row: row) }
-            return PersonReadResult(client: client, found: found, id: read.id)
+        let rows = try AuthenticatedRead.rowsByRead(try connection.query(statement(reads)), count: reads.count)
+        return try zip(reads, rows).map { read, rows in
+            let found = try AuthenticatedRead.found(read.credential, rows: rows, decode: Record.init(row:))
+            return PersonReadResult(client: found.client, found: found.value.first, id: read.id)
         }
     }
 
     /// One statement for the whole batch; a malformed id is bound as null and finds nothing.
     static func statement(_ reads: [PersonRead]) -> PostgresQuery {
-        var rows = PostgresColumns(["n", "client_id", "username", "id"])
-        for (index, read) in reads.enumerated() {
-            rows.append([PostgresBinding(index), PostgresBinding(read.credential.clientId),
-                         PostgresBinding(read.credential.username), PostgresBinding(RecordID.parse(read.id))])
-        }
-        return """
-            SELECT i.n, \(unescaped: ClientAuthenticator.storedCredentialColumns), r.*
-            FROM \(rows: rows, as: "i")
-            JOIN credentials c ON c.client_id = i.client_id AND c.username = i.username AND c.revoked_at IS NULL
-            JOIN clients cl ON cl.client_id = c.client_id
-            LEFT JOIN LATERAL (
-                SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
-                WHERE p.client_id = c.client_id AND p.id = i.id
-            ) r ON true
-            """
+        AuthenticatedRead.statement(reads.map(\.credential), with: ["id"], { [PostgresBinding(RecordID.parse(reads[$0].id))] }, reading: """
+            SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
+            WHERE p.client_id = c.client_id AND p.id = i.id
+            """)
     }
 }

@@ -40,16 +40,23 @@ package enum PersonStore<Record: PersonRecord> {
 
     /// The statement of `list`.
     package static func listQuery(clientId: String, filter: PersonListFilter, page: Page) throws -> PostgresQuery {
-        let afterMicros = page.after.flatMap { Int($0[0]) }
-        let afterId = page.after.flatMap { UUID(uuidString: $0[1]) }
-        if page.after != nil, afterMicros == nil || afterId == nil { throw ReceiverError.foreignCursor }
-        return """
-            SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
-            JOIN clubs c ON c.client_id = p.client_id AND c.club_id = p.club_id
-            WHERE \(filter.conditions(clientId: clientId, after: afterMicros.flatMap { micros in afterId.map { (micros, $0) } }))
-            ORDER BY p.updated_at, p.id
-            LIMIT \(page.limit + 1)
-            """
+        listQuery(clientId: clientId, filter: filter, after: try PersonListRead.after(page), limit: page.limit + 1)
+    }
+
+    /// The statement of `list`, its cursor read (`PersonListRead.after`): at most `limit` records.
+    package static func listQuery(clientId: String, filter: PersonListFilter, after: (micros: Int, id: UUID)?, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unescaped: Record.selectList) FROM \(unescaped: Record.fromClause)
+        JOIN clubs c ON c.client_id = p.client_id AND c.club_id = p.club_id
+        WHERE \(filter.conditions(clientId: clientId, after: after))
+        ORDER BY \(unescaped: listOrder(of: "p"))
+        LIMIT \(limit)
+        """
+    }
+
+    /// The order of the list, of the records named `table`.
+    package static func listOrder(of table: String) -> String {
+        "\(table).updated_at, \(table).id"
     }
 
     package static func sortKey(_ record: Record) -> [String] {

@@ -19,8 +19,6 @@ public enum StaffAdminStore {
         clientId: String, clubId: String? = nil, email: String? = nil,
         after: (email: String, id: UUID)?, limit: Int, on connection: PostgresConnection
     ) throws -> [StaffRecord] {
-        let afterEmail = after?.email
-        let afterId = after?.id
         if let email {
             // At most one staff member: found by id through `staff_id_by_email`, in
             // a statement of its own. One statement for both cases would have one
@@ -28,19 +26,36 @@ public enum StaffAdminStore {
             return try connection.query("""
                 SELECT \(unescaped: StaffRecord.columns) FROM staff
                 WHERE client_id = \(clientId) AND id = staff_id_by_email(\(clientId), \(email))
-                  AND (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
-                  AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
+                  AND \(pageConditions(clubId: "\(clubId)", afterEmail: "\(after?.email)", afterId: "\(after?.id)"))
                 LIMIT \(limit)
                 """).map(StaffRecord.init(row:))
         }
-        return try connection.query("""
-            SELECT \(unescaped: StaffRecord.columns) FROM staff
-            WHERE client_id = \(clientId)
-              AND (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
-              AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
-            ORDER BY lower(email), id
-            LIMIT \(limit)
-            """).map(StaffRecord.init(row:))
+        return try connection.query(listQuery(clientId: clientId, clubId: clubId, after: after, limit: limit)).map(StaffRecord.init(row:))
+    }
+
+    /// The statement of `list` without an email.
+    package static func listQuery(clientId: String, clubId: String?, after: (email: String, id: UUID)?, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unescaped: StaffRecord.columns) FROM staff
+        WHERE client_id = \(clientId) AND \(pageConditions(clubId: "\(clubId)", afterEmail: "\(after?.email)", afterId: "\(after?.id)"))
+        ORDER BY \(unescaped: listOrder(of: "staff"))
+        LIMIT \(limit)
+        """
+    }
+
+    /// The order of the list, of the staff rows named `table`.
+    package static func listOrder(of table: String) -> String {
+        "lower(\(table).email), \(table).id"
+    }
+
+    /// The conditions on the staff of a page besides the client (and the email):
+    /// at club `clubId` and after the cursor's `afterEmail` and `afterId`, each
+    /// where not null. Bound values, or the columns of a batch's rows.
+    package static func pageConditions(clubId: PostgresQuery, afterEmail: PostgresQuery, afterId: PostgresQuery) -> PostgresQuery {
+        """
+        (\(clubId)::text IS NULL OR \(clubId) = ANY (club_ids))
+          AND (\(afterEmail)::text IS NULL OR (lower(email), id) > (lower(\(afterEmail)), \(afterId)))
+        """
     }
 
     /// The cursor key of a staff member in `list`'s order.

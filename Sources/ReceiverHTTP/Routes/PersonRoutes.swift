@@ -16,18 +16,17 @@ struct PersonRoutes<Record: PersonRecord> {
     func register(in router: inout Router) {
         let path = collectionPath
 
-        router.get(path, handler: endpoint.read { call in
-            let request = call.request
-            let page = try RequestSupport.page(request, keyCount: 2)
-            let filter = PersonListFilter(
-                clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
-                email: try RequestSupport.queryText(request, "email", maxLength: 254),
-                externalId: try RequestSupport.queryText(request, "externalId", maxLength: 255),
-                updatedSince: try RequestSupport.queryTimestamp(request, "updatedSince"),
-                includeDisabledClubs: try RequestSupport.queryBool(request, "includeDisabledClubs") ?? false)
-            let records = try PersonWrites<Record>.list(clientId: call.clientId, filter: filter, page: page, on: call.connection)
-            return .json(page.listBody(records, json: \.json, sortKey: PersonWrites<Record>.sortKey))
-        })
+        let listAlone = endpoint.read { call in
+            let read = try Self.listRead(call.request, credential: try ConnectorEndpoint.credential(call.request))
+            let records = try PersonWrites<Record>.list(clientId: call.clientId, filter: read.filter, page: read.page, on: call.connection)
+            return .json(read.page.listBody(records, json: \.json, sortKey: PersonWrites<Record>.sortKey))
+        }
+        if endpoint.saveLanes > 0 {
+            // On the I/O thread: the page is handed to a lane, which answers.
+            router.get(path, options: [.inline, .admitted], handler: batchedList())
+        } else {
+            router.get(path, handler: listAlone)
+        }
 
         let getAlone = endpoint.read { call in
             let record = try PersonWrites<Record>.require(try call.parameter("id"), clientId: call.clientId, on: call.connection)
@@ -194,77 +193,49 @@ struct PersonRoutes<Record: PersonRecord> {
         }
     }
 
-    /// `GET …/{id}` through a ``Batcher`` of reads: the reads that arrive together
-    /// share one statement (``PersonReads``: each read's credential check and its
-    /// record in one round trip), run by as many lanes as the saves have, each on a
-    /// pooled connection. The handler runs on the I/O thread and never blocks: a
-    /// request without a readable credential is answered there (401), any other is
-    /// queued and its response deferred to the lane; so no worker takes part.
-    /// Each read is then admitted as any `/v1` call is (`ConnectorEndpoint.admit`).
-    /// Counted for `/metrics`: `receiver_read_batches_total`, `receiver_reads_total{path="batch"}`.
+    /// `GET …/{id}` answered by lanes (``LaneReads``): the reads that arrive
+    /// together share one statement (``PersonReads``: each read's credential check
+    /// and its record in one round trip), run by as many lanes as the saves have.
     private func batchedGet() -> RequestHandler {
-        let database = endpoint.database
-        let rateLimiter = endpoint.rateLimiter
-        let readerUse = endpoint.readerUse
-        let logger = endpoint.logger
-        let callRecorder = endpoint.callRecorder
-        // Under load a lane waits as long for more reads as for more saves: a batch
-        // costs the database and this process about as much as a few reads.
-        let settings = Batcher<PersonRead, Response>.Settings(
-            lanes: endpoint.saveLanes, maxQueued: endpoint.saveQueue.maxWaiting, maxWait: endpoint.saveQueue.maxWait,
-            gatherTime: endpoint.saveBatchWait)
-        // Counted for `/metrics` as the saves are: reads per batch show how much a batch shares.
-        let resource = ("resource", Record.resource.rawValue)
-        let batches = Counter(label: "receiver_read_batches_total", dimensions: [resource])
-        let readInBatch = Counter(label: "receiver_reads_total", dimensions: [resource, ("path", "batch")])
-        let batcher = Batcher<PersonRead, Response>(
-            settings: settings, key: { _ in nil }, timedOut: Problem.overloaded().makeResponse()
-        ) { reads in
-            batches.increment()
-            readInBatch.increment(by: reads.count)
-            do {
-                return try database.withConnection { connection in
-                    try PersonReads<Record>.run(reads, on: connection).map { result in
-                        do {
-                            let client = try result.client.get()
-                            try ConnectorEndpoint.admit(client, method: .get, rateLimiter: rateLimiter, readerUse: readerUse, on: connection, logger: logger)
-                            let record = try result.record()
-                            var response = RequestSupport.record(record.json, version: record.version)
-                            // RFC 9111 §5.2.2.5: records are personal data, for no cache to keep.
-                            response.headerFields[.cacheControl] = "no-store"
-                            return response
-                        } catch {
-                            return Self.problemResponse(error, logger: logger)
-                        }
-                    }
-                }
-            } catch {
-                let response = Self.problemResponse(error, logger: logger)
-                return reads.map { _ in response }
+        LaneReads<PersonRead>.handler(
+            endpoint, counted: [("resource", Record.resource.rawValue)],
+            parse: { _, parameters, credential in PersonRead(credential: credential, id: try parameters.require("id")) }
+        ) { reads, connection in
+            try PersonReads<Record>.run(reads, on: connection).map { result in
+                LaneReads<PersonRead>.Found(client: result.client.mapError { $0 }, answer: {
+                    let record = try result.record()
+                    return RequestSupport.record(record.json, version: record.version)
+                })
             }
-        }
-        return { request, context in
-            let read = PersonRead(credential: try ConnectorEndpoint.credential(request), id: try context.parameters.require("id"))
-            guard let deferred = context.deferResponse() else {
-                return batcher.submit(read)  // a context not built by the server (a unit test): waiting here
-            }
-            let queued = batcher.submit(read) { response in
-                callRecorder?.record(username: read.credential.username, status: response.status.code)
-                deferred.complete(response)
-            }
-            if !queued {
-                callRecorder?.record(username: read.credential.username, status: 503)
-                deferred.complete(Problem.overloaded().makeResponse())
-            }
-            return Self.deferred
         }
     }
 
-    /// The problem an error is (a database failure: 503), or a logged 500.
-    private static func problemResponse(_ error: any Error, logger: Logger) -> Response {
-        if let problem = Problem.from(error) { return problem.makeResponse() }
-        logger.error("a batch of reads failed; answering 500", metadata: ["error": .string(String(reflecting: error))])
-        return .problem(status: .internalServerError)
+    /// The page a list request asks for; a bad `limit`, `cursor` or filter is a 400.
+    static func listRead(_ request: Request, credential: ClientCredential) throws -> PersonListRead {
+        let page = try RequestSupport.page(request, keyCount: 2)
+        let filter = PersonListFilter(
+            clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
+            email: try RequestSupport.queryText(request, "email", maxLength: 254),
+            externalId: try RequestSupport.queryText(request, "externalId", maxLength: 255),
+            updatedSince: try RequestSupport.queryTimestamp(request, "updatedSince"),
+            includeDisabledClubs: try RequestSupport.queryBool(request, "includeDisabledClubs") ?? false)
+        return try PersonListRead(credential: credential, filter: filter, page: page)
+    }
+
+    /// `GET …` (a page of the list) answered by lanes (``LaneReads``): each page
+    /// is one statement with its credential's check (``PersonListReads``), and the
+    /// pages that arrive together go in one round trip.
+    private func batchedList() -> RequestHandler {
+        LaneReads<PersonListRead>.handler(
+            endpoint, counted: [("resource", Record.resource.rawValue), ("route", "list")],
+            parse: { request, _, credential in try Self.listRead(request, credential: credential) }
+        ) { reads, connection in
+            zip(reads, try PersonListReads<Record>.run(reads, on: connection)).map { read, outcome in
+                LaneReads<PersonListRead>.found(outcome) { records in
+                    .json(read.page.listBody(records, json: \.json, sortKey: PersonWrites<Record>.sortKey))
+                }
+            }
+        }
     }
 
     /// Refusals that the admins keep as sync errors: the save is run again alone,
