@@ -254,7 +254,8 @@ import Testing
     @Test func badParametersAre400AndWritesWithTheFeedAreNot() throws {
         try TestServer.run { server in
             let acme = try server.turnUp("acme")
-            for query in ["limit=0", "limit=501", "wait=31", "wait=-1", "after=nonsense", "types=prospect.deleted", "types=", "limit=1&limit=2"] {
+            for query in ["limit=0", "limit=501", "wait=31", "wait=-1", "after=nonsense", "types=prospect.deleted", "types=", "limit=1&limit=2",
+                          "clubId=", "clubId=club%201"] {
                 let response = try server.request("GET", "/v1/changes?\(query)", auth: acme)
                 #expect(response.status == 400, "\(query): \(response)")
                 #expect(response["type"] == .string("urn:connector-receiver:problem:bad-request"))

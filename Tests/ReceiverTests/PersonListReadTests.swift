@@ -106,7 +106,7 @@ import Testing
         try TestServer.run { server in
             let acme = try server.turnUp("acme")
             let wrong = APICredentials(username: acme.username, password: "wrong")
-            for query in ["?limit=0", "?cursor=not-a-cursor", "?updatedSince=yesterday", "?includeDisabledClubs=yes", "?clubId=",
+            for query in ["?limit=0", "?cursor=not-a-cursor", "?updatedSince=yesterday", "?includeDisabledClubs=yes", "?clubId=", "?clubId=club%201", "?clubId=%C2%B0%3C%0B",
                           "?cursor=\(Page.encode(["soon", UUID().uuidString]))", "?cursor=\(Page.encode([String(Int.max), UUID().uuidString]))",
                           "?cursor=\(Page.encode(["-62135596800000001", UUID().uuidString]))"] {
                 for path in ["/v1/prospects", "/v1/members"] {

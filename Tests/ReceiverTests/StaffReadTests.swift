@@ -122,7 +122,7 @@ import Testing
             let (_, gone) = try server.adminTurnUp("gone")
             #expect(try server.admin("PATCH", "/clients/gone", json: #"{"status": "suspended"}"#).status == 200)
             let long = String(repeating: "a", count: 250) + "@example.com"
-            for query in ["?limit=0", "?limit=501", "?limit=ten", "?cursor=not-a-cursor", "?email=\(long)", "?clubId=", "?email="] {
+            for query in ["?limit=0", "?limit=501", "?limit=ten", "?cursor=not-a-cursor", "?email=\(long)", "?clubId=", "?clubId=%C2%B0%3C%0B", "?clubId=-club", "?email="] {
                 let response = try server.request("GET", "/v1/staff\(query)", auth: acme)
                 #expect(response.status == 400, "\(query): \(response)")
                 #expect(response.header("Content-Type") == "application/problem+json", "\(query)")

@@ -14,7 +14,7 @@ struct ChangesRoute {
             let request = call.request
             let query = ChangeFeed.Query(
                 clientId: call.clientId, after: try Self.cursor(request), limit: try Self.limit(request),
-                types: try Self.types(request), clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64))
+                types: try Self.types(request), clubId: try RequestSupport.queryClubId(request))
             let wait = try Self.wait(request)
             let page = try ChangeFeed.read(query, on: call.connection)
             guard page.events.isEmpty, wait > 0, let deferred = context.deferResponse() else {

@@ -214,7 +214,7 @@ struct PersonRoutes<Record: PersonRecord> {
     static func listRead(_ request: Request, credential: ClientCredential) throws -> PersonListRead {
         let page = try RequestSupport.page(request, keyCount: 2)
         let filter = PersonListFilter(
-            clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
+            clubId: try RequestSupport.queryClubId(request),
             email: try RequestSupport.queryText(request, "email", maxLength: 254),
             externalId: try RequestSupport.queryText(request, "externalId", maxLength: 255),
             updatedSince: try RequestSupport.queryTimestamp(request, "updatedSince"),

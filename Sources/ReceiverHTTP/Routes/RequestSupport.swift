@@ -53,6 +53,16 @@ enum RequestSupport {
         return value
     }
 
+    /// The `clubId` filter: a club id (`Identifier`) or a 400. One that is not the caller's
+    /// matches nothing; one that cannot be any club's is a mistake worth saying.
+    static func queryClubId(_ request: Request) throws -> String? {
+        guard let value = try queryValue(request, "clubId") else { return nil }
+        guard Identifier.isValid(value) else {
+            throw Problem.badRequest("The query parameter clubId \(Identifier.rule).")
+        }
+        return value
+    }
+
     static func queryBool(_ request: Request, _ name: String) throws -> Bool? {
         guard let text = try queryValue(request, name) else { return nil }
         switch text {

@@ -33,7 +33,7 @@ struct StaffRoutes {
         let page = try RequestSupport.page(request, keyCount: 2)
         return StaffRead(
             credential: credential, page: page, after: try StaffAdminStore.after(page),
-            clubId: try RequestSupport.queryText(request, "clubId", maxLength: 64),
+            clubId: try RequestSupport.queryClubId(request),
             email: try RequestSupport.queryText(request, "email", maxLength: 254))
     }
 }
