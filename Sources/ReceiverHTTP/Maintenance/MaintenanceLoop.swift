@@ -19,8 +19,8 @@ import Synchronization
 ///   one a minute later, until the backlog is gone.
 ///
 /// Several instances may run it at once: the partitions and the statistics are one
-/// instance at a time (advisory locks; so is vacuum), the row retention's batches never take the
-/// same rows.
+/// instance at a time (advisory locks), vacuum skips a table another vacuum holds, and
+/// the row retention's batches never take the same rows.
 final class MaintenanceLoop: Sendable {
     struct Settings: Sendable {
         var eventRetention: Duration
