@@ -52,13 +52,8 @@ DATABASE_URL="$CONFORMANCE_DATABASE_URL" \
     .build/debug/connector-receiver serve --host 127.0.0.1 --port 0 \
     --webhook-allow-private-addresses --webhook-delivery off >"$work/serve.log" 2>&1 &
 server_pid=$!
-for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "conformance: the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
+port=$(scripts/listening-port.sh "$work/serve.log" "$server_pid") \
+    || { echo "conformance: the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 base="http://127.0.0.1:$port"
 
 # Turns up a client with clubs club-001 and club-002; prints "username password".

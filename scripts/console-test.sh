@@ -49,13 +49,7 @@ export RECEIVER_ADMIN_TOKEN="console-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \
 # Private addresses allowed: the webhook step delivers to a receiver of the test on 127.0.0.1.
 RECEIVER_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=on DATABASE_URL="$TEST_DATABASE_URL dbname=$database" "$binary" serve --host 127.0.0.1 --port 0 >"$work/serve.log" 2>&1 &
 pid=$!
-port=
-for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-done
+port=$(scripts/listening-port.sh "$work/serve.log" "$pid") || port=
 if [ -z "$port" ]; then
     echo "console-test: the server did not start" >&2
     cat "$work/serve.log" >&2

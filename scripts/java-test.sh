@@ -76,13 +76,7 @@ if ! $build_only; then
     wait_for() {
         local name=$1 pid
         eval "pid=\$pid_$name"
-        port=
-        for _ in $(seq 1 300); do
-            port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -1)
-            [ -n "$port" ] && return 0
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
+        port=$(scripts/listening-port.sh "$work/$name.log" "$pid") && return 0
         echo "java-test: the $name server did not start" >&2
         cat "$work/$name.log" >&2
         exit 1

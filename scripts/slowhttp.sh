@@ -27,14 +27,8 @@ DATABASE_URL="$TEST_DATABASE_URL" RECEIVER_ACCESS_LOG=off \
     .build/debug/connector-receiver serve --host 127.0.0.1 --port 0 --header-timeout 5 --body-timeout 10 \
     --write-timeout 10 >"$work/serve.log" 2>&1 &
 server_pid=$!
-port=
-for _ in $(seq 1 300); do
-    port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/serve.log" | head -1)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; exit 1; }
-    sleep 0.1
-done
-[ -n "$port" ] || { echo "slowhttp: the server did not start" >&2; exit 1; }
+port=$(scripts/listening-port.sh "$work/serve.log" "$server_pid") \
+    || { echo "slowhttp: the server did not start" >&2; cat "$work/serve.log" >&2; exit 1; }
 url="http://127.0.0.1:$port/healthz"
 
 failed=0

@@ -38,14 +38,8 @@ export DATABASE_URL
 # shellcheck disable=SC2086
 "$bin" serve --host 127.0.0.1 --port 0 ${SOAK_SERVE_ARGS:-} >"$work/serve.log" 2>&1 &
 server_pid=$!
-port=
-for _ in $(seq 1 600); do
-    port=$(sed -n 's|.*listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p' "$work/serve.log" | head -n 1)
-    [ -n "$port" ] && break
-    kill -0 "$server_pid" 2>/dev/null || { cat "$work/serve.log" >&2; echo "soak: serve exited" >&2; exit 1; }
-    sleep 0.2
-done
-[ -n "$port" ] || { cat "$work/serve.log" >&2; echo "soak: serve did not start listening" >&2; exit 1; }
+port=$(scripts/listening-port.sh "$work/serve.log" "$server_pid" 120) \
+    || { cat "$work/serve.log" >&2; echo "soak: serve did not start listening" >&2; exit 1; }
 echo "soak: serve (pid $server_pid) listening on 127.0.0.1:$port"
 
 "$bin" turnup add soak --name "Soak Fitness" --club club-001=Downtown --club club-002=Uptown \

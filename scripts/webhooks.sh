@@ -59,16 +59,10 @@ launch() {  # launch NAME: an instance in the background; sets port_NAME and pid
         RECEIVER_WEBHOOK_RETRY_SCHEDULE=0,1s,2s,4s,8s,15s,15s,15s,15s,15s,15s,15s,15s,15s,15s,15s \
         RECEIVER_WEBHOOK_DISABLE_AFTER=1h \
         "$bin" serve --host 127.0.0.1 --port 0 >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    eval "pid_$name=$!"
-    local port=
-    for _ in $(seq 1 300); do
-        port=$(sed -n 's/.*listening on http:\/\/127\.0\.0\.1:\([0-9]*\).*/\1/p' "$work/$name.log" | head -1)
-        [ -n "$port" ] && break
-        kill -0 "$!" 2>/dev/null || break
-        sleep 0.1
-    done
-    [ -n "$port" ] || fail "instance $name did not start"
+    local pid=$! port
+    pids+=($pid)
+    eval "pid_$name=$pid"
+    port=$(scripts/listening-port.sh "$work/$name.log" "$pid") || fail "instance $name did not start"
     eval "port_$name=$port"
 }
 launch a
